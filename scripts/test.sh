@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test from a clean checkout: fetches the models (idempotent), restores, builds in
+# Release, checks formatting and runs the test projects. Needs the .NET 10 SDK and npm on PATH,
+# and ../shared (face images) beside the repository.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/fetch-models.sh
+dotnet restore FaceIndex.sln
+dotnet build FaceIndex.sln -c Release --no-restore
+dotnet format FaceIndex.sln --verify-no-changes --no-restore
+
+# One project at a time keeps peak memory and CPU contention predictable on small machines.
+status=0
+for project in tests/*/*.csproj; do
+  echo "=== $project"
+  dotnet test "$project" -c Release --no-build --logger "console;verbosity=normal" || status=1
+done
+exit $status

@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace FaceIndex.Cli;
+
+/// <summary>Builds the <c>faceindex</c> command tree; each verb lives in its own Commands/ file.</summary>
+public static class CliApp
+{
+    /// <summary>Parses and runs the command line.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("FaceIndex: a face-identity database server and its tools.");
+        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+    }
+}

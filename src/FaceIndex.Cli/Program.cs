@@ -1,0 +1,3 @@
+using FaceIndex.Cli;
+
+return await CliApp.RunAsync(args).ConfigureAwait(false);
