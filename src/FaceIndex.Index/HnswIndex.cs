@@ -113,6 +113,9 @@ public sealed partial class HnswIndex : IVectorIndex
         }
     }
 
+    /// <summary>Slots ever used (live, deleted and free): free slots are reused before this grows.</summary>
+    internal int SlotsInUse => Volatile.Read(ref _nextSlot);
+
     /// <inheritdoc />
     public bool Contains(long id)
     {

@@ -6,20 +6,20 @@ public sealed class HnswRecallTests(LargeIndexFixture fixture) : IClassFixture<L
     public void Recall_at_10_is_at_least_0_95_at_the_default_ef_on_50k_synthetic_faces()
     {
         Assert.Equal(LargeIndexFixture.Size, fixture.Hnsw.Count);
-        double recall = TestData.Recall(fixture.Hnsw, fixture.Exact, TestData.Queries);
+        double recall = TestData.Recall(fixture.Hnsw, fixture.Exact, fixture.Set.Queries);
         Assert.True(recall >= 0.95, $"recall@10 = {recall:F4}");
     }
 
     [Fact]
     public void Recall_rises_with_ef_and_scores_are_the_true_dot_products()
     {
-        double low = TestData.Recall(fixture.Hnsw, fixture.Exact, TestData.Queries.AsSpan(0, 300), ef: 10);
-        double high = TestData.Recall(fixture.Hnsw, fixture.Exact, TestData.Queries.AsSpan(0, 300), ef: 256);
+        double low = TestData.Recall(fixture.Hnsw, fixture.Exact, fixture.Set.Queries, ef: 10);
+        double high = TestData.Recall(fixture.Hnsw, fixture.Exact, fixture.Set.Queries, ef: 256);
         Assert.True(high >= low, $"ef 10: {low:F4}, ef 256: {high:F4}");
         Assert.True(high >= 0.99, $"ef 256: {high:F4}");
 
         var results = new Neighbor[10];
-        var query = TestData.Queries[7];
+        var query = fixture.Set.Queries[7];
         int n = fixture.Hnsw.Search(query, results);
         Assert.Equal(10, n);
         for (int i = 0; i < n; i++)
@@ -42,7 +42,7 @@ public sealed class HnswRecallTests(LargeIndexFixture fixture) : IClassFixture<L
     public void A_stored_vector_is_found_first_with_its_own_score()
     {
         var results = new Neighbor[1];
-        var vectors = TestData.Base(LargeIndexFixture.Size).Span;
+        var vectors = fixture.Set.Vectors;
         int misses = 0;
         for (int row = 0; row < LargeIndexFixture.Size; row += 97)
         {

@@ -7,12 +7,13 @@ public sealed class LargeIndexFixture : IDisposable
 
     public LargeIndexFixture()
     {
-        var ids = TestData.Ids(Size);
-        var vectors = TestData.Base(Size);
+        Set = TestData.Set(Size);
         Hnsw = new HnswIndex(new IndexOptions { InitialCapacity = 1000 });
-        Hnsw.AddRange(ids, vectors, maxDegreeOfParallelism: 2);
-        Exact = TestData.Exact(ids, vectors.Span);
+        Hnsw.AddRange(Set.Ids, Set.Vectors, maxDegreeOfParallelism: 2);
+        Exact = TestData.Exact(Set.Ids, Set.Vectors);
     }
+
+    internal TestSet Set { get; }
 
     public HnswIndex Hnsw { get; }
 

@@ -3,33 +3,32 @@ using FaceIndex.Core.Synthetic;
 
 namespace FaceIndex.Index.Tests;
 
-/// <summary>Synthetic face-like vectors of shared/bench/GENERATOR.md, quantized as the product does.</summary>
+/// <summary>
+/// Synthetic face-like vectors of shared/bench/GENERATOR.md, quantized as the product does.
+/// A set of N vectors holds the rows of the 100k base set whose identity is below N / 10, in file
+/// order: N / 10 identities with all 10 samples each, as in the benchmark, so that a query's exact
+/// top-10 is its identity's samples (a set with fewer samples per identity would make the top-10
+/// mostly random background points, which measures the data rather than the index).
+/// </summary>
 internal static class TestData
 {
-    private const int Identities = 5_000;
-    private static readonly Lazy<FaceVector[]> s_base = new(MakeBase);
-    private static readonly Lazy<FaceVector[]> s_queries = new(MakeQueries);
+    private static readonly Lazy<FaceVector[]> s_rows = new(() => Quantize(SyntheticFaces.BaseRows(0, SyntheticFaces.BlockSize)));
+    private static readonly Lazy<FaceVector[]> s_queries = new(() => Quantize(SyntheticFaces.Queries(SyntheticFaces.BlockSize)));
+    private static readonly Dictionary<int, TestSet> s_sets = [];
 
-    /// <summary>
-    /// The first <paramref name="count"/> (≤ 50 000) rows of a 50k benchmark-like set: the rows of
-    /// the 100k base set whose identity is below 5 000, in file order — 5 000 identities with all
-    /// their 10 samples, as in the full set (where a query's top-10 is its identity's samples).
-    /// </summary>
-    public static ReadOnlyMemory<FaceVector> Base(int count) => s_base.Value.AsMemory(0, count);
-
-    /// <summary>The queries of the 100k set whose identity is in the 50k set (about 500).</summary>
-    public static FaceVector[] Queries => s_queries.Value;
-
-    /// <summary>Ids 1000 + row, so that ids and slots differ.</summary>
-    public static long[] Ids(int count, long offset = 1000)
+    /// <summary>The set of <paramref name="count"/> vectors (a multiple of 10, at most 100 000).</summary>
+    public static TestSet Set(int count)
     {
-        var ids = new long[count];
-        for (int i = 0; i < count; i++)
+        lock (s_sets)
         {
-            ids[i] = offset + i;
-        }
+            if (!s_sets.TryGetValue(count, out var set))
+            {
+                set = Make(count);
+                s_sets[count] = set;
+            }
 
-        return ids;
+            return set;
+        }
     }
 
     /// <summary>Random vectors with components in [−range, range] (small ranges force equal scores).</summary>
@@ -89,34 +88,48 @@ internal static class TestData
         return total == 0 ? 1 : (double)hits / total;
     }
 
-    private static FaceVector[] MakeBase()
+    private static TestSet Make(int count)
     {
-        var rows = Quantize(SyntheticFaces.BaseRows(0, SyntheticFaces.BlockSize));
-        var kept = new List<FaceVector>(Identities * 10);
-        for (int row = 0; row < rows.Length; row++)
+        int identities = count / 10;
+        var rows = s_rows.Value;
+        var vectors = new List<FaceVector>(count);
+        var identityOf = new List<int>(count);
+        for (int row = 0; row < rows.Length && vectors.Count < count; row++)
         {
-            if (SyntheticFaces.IdentityOfBaseRow(row) < Identities)
+            int identity = SyntheticFaces.IdentityOfBaseRow(row);
+            if (identity < identities)
             {
-                kept.Add(rows[row]);
+                vectors.Add(rows[row]);
+                identityOf.Add(identity);
             }
         }
 
-        return [.. kept];
-    }
-
-    private static FaceVector[] MakeQueries()
-    {
-        var rows = Quantize(SyntheticFaces.Queries(SyntheticFaces.BlockSize));
-        var kept = new List<FaceVector>();
-        for (int q = 0; q < rows.Length; q++)
+        // Queries: the benchmark's queries of the identities present, and every so many stored vectors.
+        var queries = new List<FaceVector>();
+        var queryIdentity = new List<int>();
+        for (int q = 0; q < s_queries.Value.Length; q++)
         {
-            if (SyntheticFaces.IdentityOfQuery(q, SyntheticFaces.BlockSize) < Identities)
+            int identity = SyntheticFaces.IdentityOfQuery(q, SyntheticFaces.BlockSize);
+            if (identity < identities)
             {
-                kept.Add(rows[q]);
+                queries.Add(s_queries.Value[q]);
+                queryIdentity.Add(identity);
             }
         }
 
-        return [.. kept];
+        for (int i = 0; i < count; i += Math.Max(1, count / 300))
+        {
+            queries.Add(vectors[i]);
+            queryIdentity.Add(identityOf[i]);
+        }
+
+        var ids = new long[count];
+        for (int i = 0; i < count; i++)
+        {
+            ids[i] = 1000 + i;
+        }
+
+        return new TestSet([.. vectors], [.. identityOf], ids, [.. queries], [.. queryIdentity]);
     }
 
     private static FaceVector[] Quantize(float[] rows)
@@ -129,4 +142,12 @@ internal static class TestData
 
         return vectors;
     }
+}
+
+/// <summary>A test set: vectors with their identities and ids (1000 + row), and queries with their identities.</summary>
+internal sealed record TestSet(FaceVector[] Vectors, int[] Identities, long[] Ids, FaceVector[] Queries, int[] QueryIdentities)
+{
+    /// <summary>The queries whose identity passes <paramref name="keep"/>.</summary>
+    public FaceVector[] QueriesWhere(Func<int, bool> keep) =>
+        Queries.Where((_, i) => keep(QueryIdentities[i])).ToArray();
 }
