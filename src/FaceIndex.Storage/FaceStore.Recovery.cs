@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using FaceIndex.Storage.Internal;
 
 namespace FaceIndex.Storage;
@@ -15,33 +16,66 @@ public sealed partial class FaceStore
         {
             _nextFaceId = Math.Max(_nextFaceId, cookie.NextFaceId);
             _checkpointAddress = cookie.WalAddress;
+            _lastSequence = cookie.LastSequence;
             _lastCheckpointTicks = cookie.TakenAt.UtcTicks;
         }
 
-        var faces = new List<(long FaceId, string Collection)>();
-        var persons = new List<(string Collection, string PersonId)>();
-        _kv.ForEach((key, value) =>
+        // The log holds every version of every key in address order: the last one wins.
+        var faces = new Dictionary<long, string>();
+        var persons = new HashSet<(string Collection, string PersonId)>();
+        var collections = new Dictionary<string, CollectionState>(StringComparer.Ordinal);
+        var blobs = new HashSet<string>(StringComparer.Ordinal);
+        _kv.ScanLog((key, value, deleted) =>
         {
             switch (key[0])
             {
                 case Keys.Face:
-                    faces.Add(KvCodec.ReadFaceIdentity(value));
+                    var faceId = BinaryPrimitives.ReadInt64LittleEndian(key[1..]);
+                    _nextFaceId = Math.Max(_nextFaceId, faceId + 1);
+                    if (deleted)
+                    {
+                        faces.Remove(faceId);
+                    }
+                    else
+                    {
+                        faces[faceId] = KvCodec.ReadFaceIdentity(value).Collection;
+                    }
+
+                    break;
+                case Keys.Person when deleted:
+                    persons.Remove(Keys.ParsePerson(key));
                     break;
                 case Keys.Person:
                     persons.Add(Keys.ParsePerson(key));
                     break;
+                case Keys.Collection when deleted:
+                    collections.Remove(Keys.ParseName(key));
+                    break;
                 case Keys.Collection:
                     var name = Keys.ParseName(key);
                     var (model, created) = KvCodec.ReadCollection(value);
-                    _collections[name] = new CollectionState(name, model, new DateTimeOffset(created, TimeSpan.Zero));
+                    collections[name] = new CollectionState(name, model, new DateTimeOffset(created, TimeSpan.Zero));
+                    break;
+                case Keys.Blob when deleted:
+                    blobs.Remove(Keys.ParseName(key));
                     break;
                 case Keys.Blob:
-                    _blobKeys.Add(Keys.ParseName(key));
+                    blobs.Add(Keys.ParseName(key));
                     break;
                 default:
                     break;
             }
         });
+
+        foreach (var (name, state) in collections)
+        {
+            _collections[name] = state;
+        }
+
+        foreach (var key in blobs)
+        {
+            _blobKeys.Add(key);
+        }
 
         foreach (var (faceId, collection) in faces)
         {
@@ -49,8 +83,6 @@ public sealed partial class FaceStore
             {
                 state.Faces.Add(faceId);
             }
-
-            _nextFaceId = Math.Max(_nextFaceId, faceId + 1);
         }
 
         foreach (var (collection, personId) in persons)

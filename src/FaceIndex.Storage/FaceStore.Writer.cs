@@ -147,7 +147,7 @@ public sealed partial class FaceStore
         var started = Stopwatch.StartNew();
         try
         {
-            var cookie = new CheckpointCookie(address, _nextFaceId, DateTimeOffset.UtcNow);
+            var cookie = new CheckpointCookie(address, _nextFaceId, _lastSequence, DateTimeOffset.UtcNow);
             if (!await _kv.CheckpointAsync(cookie, CancellationToken.None).ConfigureAwait(false))
             {
                 throw new IOException("The key-value checkpoint did not complete.");

@@ -96,13 +96,27 @@ internal sealed class KvStore : IDisposable
         }
     }
 
-    /// <summary>Calls <paramref name="visit"/> with every live key and value (used at recovery, before any writer runs).</summary>
-    public void ForEach(Action<ReadOnlySpan<byte>, ReadOnlySpan<byte>> visit)
+    /// <summary>Receives one record of a log scan: key, value (empty for a delete) and whether it deletes the key.</summary>
+    public delegate void RecordVisitor(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool deleted);
+
+    /// <summary>
+    /// Calls <paramref name="visit"/> with every valid record of the key-value log in address order, older
+    /// versions and deletes included: applying them in order yields the live state. Used at recovery,
+    /// before any writer runs. (A log scan, not <c>Iterate</c>: FASTER 2.6.5's deduplicating iterator
+    /// truncates variable-length keys of records read back from disk.)
+    /// </summary>
+    public void ScanLog(RecordVisitor visit)
     {
-        using var iterator = _writer.Iterate();
-        while (iterator.GetNext(out _))
+        using var iterator = _kv.Log.Scan(_kv.Log.BeginAddress, _kv.Log.TailAddress);
+        while (iterator.GetNext(out var info))
         {
-            visit(iterator.GetKey().AsReadOnlySpan(), iterator.GetValue().AsReadOnlySpan());
+            if (!info.Valid || info.Filler && info.IsNull())
+            {
+                continue;
+            }
+
+            var deleted = info.Tombstone;
+            visit(iterator.GetKey().AsReadOnlySpan(), deleted ? default : iterator.GetValue().AsReadOnlySpan(), deleted);
         }
     }
 
