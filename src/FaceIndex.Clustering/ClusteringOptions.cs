@@ -101,9 +101,9 @@ public sealed class ClusteringOptions
             throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism, "Use 0 for one thread per processor.");
         }
 
-        if (MinSharedNeighbors < 0 || MinSharedNeighbors > K)
+        if (MinSharedNeighbors is < 0 or > KnnGraph.MaxK)
         {
-            throw new ArgumentOutOfRangeException(nameof(MinSharedNeighbors), MinSharedNeighbors, "MinSharedNeighbors must lie in [0, K].");
+            throw new ArgumentOutOfRangeException(nameof(MinSharedNeighbors), MinSharedNeighbors, $"MinSharedNeighbors must lie in [0, {KnnGraph.MaxK}].");
         }
 
         if (!(MaxRadius >= 0f && MaxRadius <= 4f))

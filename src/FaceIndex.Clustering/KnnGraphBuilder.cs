@@ -8,7 +8,7 @@ namespace FaceIndex.Clustering;
 /// Builds the approximate kNN graph of a face set by querying an <see cref="IVectorIndex"/> that
 /// holds those faces (and possibly others, which are ignored), in parallel over cores.
 /// </summary>
-public static class KnnGraphBuilder
+public static partial class KnnGraphBuilder
 {
     private const int RowsPerChunk = 256;
 

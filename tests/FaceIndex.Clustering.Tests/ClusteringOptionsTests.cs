@@ -25,7 +25,7 @@ public sealed class ClusteringOptionsTests
             case nameof(ClusteringOptions.Threshold): options.Threshold = 0; break;
             case nameof(ClusteringOptions.K): options.K = 256; break;
             case nameof(ClusteringOptions.Ef): options.Ef = -1; break;
-            case nameof(ClusteringOptions.MinSharedNeighbors): options.MinSharedNeighbors = options.K + 1; break;
+            case nameof(ClusteringOptions.MinSharedNeighbors): options.MinSharedNeighbors = -1; break;
             case nameof(ClusteringOptions.MaxRadius): options.MaxRadius = float.NaN; break;
             case nameof(ClusteringOptions.MaxIterations): options.MaxIterations = 0; break;
             case nameof(ClusteringOptions.MaxDegreeOfParallelism): options.MaxDegreeOfParallelism = -2; break;

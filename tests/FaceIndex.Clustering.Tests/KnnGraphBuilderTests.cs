@@ -53,6 +53,27 @@ public sealed class KnnGraphBuilderTests
         Assert.True(graph.MemoryBytes <= set.Count * 20L * 12);
     }
 
+    [Theory]
+    [InlineData(1, 2.0f)]
+    [InlineData(10, 0.9f)]
+    [InlineData(24, 1.6f)]
+    public void Exact_scan_builds_the_same_graph_as_querying_an_exact_index(int k, float threshold)
+    {
+        var set = TestFaces.SyntheticMixture(40);
+        var ids = set.Ids.Select(id => 5_000_000_000L - (3 * id)).ToArray();
+        var options = new ClusteringOptions { K = k, Threshold = threshold };
+
+        var viaIndex = KnnGraphBuilder.Build(BruteForceIndex.Of(ids, set.Vectors), ids, set.Vectors, options);
+        var scanned = KnnGraphBuilder.BuildExact(ids, set.Vectors, options);
+
+        Assert.Equal(viaIndex.EdgeCount, scanned.EdgeCount);
+        for (int row = 0; row < set.Count; row++)
+        {
+            Assert.Equal(viaIndex.GetNeighbors(row).ToArray(), scanned.GetNeighbors(row).ToArray());
+            Assert.Equal(viaIndex.GetScores(row).ToArray(), scanned.GetScores(row).ToArray());
+        }
+    }
+
     [Fact]
     public void Faces_of_the_index_outside_the_set_are_ignored()
     {
