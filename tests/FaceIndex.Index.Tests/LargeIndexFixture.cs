@@ -1,0 +1,26 @@
+namespace FaceIndex.Index.Tests;
+
+/// <summary>One 50 000-vector HNSW index (default options, built on two threads) and its exact twin, shared by the tests that only read them.</summary>
+public sealed class LargeIndexFixture : IDisposable
+{
+    public const int Size = 50_000;
+
+    public LargeIndexFixture()
+    {
+        var ids = TestData.Ids(Size);
+        var vectors = TestData.Base(Size);
+        Hnsw = new HnswIndex(new IndexOptions { InitialCapacity = 1000 });
+        Hnsw.AddRange(ids, vectors, maxDegreeOfParallelism: 2);
+        Exact = TestData.Exact(ids, vectors.Span);
+    }
+
+    public HnswIndex Hnsw { get; }
+
+    public ExactIndex Exact { get; }
+
+    public void Dispose()
+    {
+        Hnsw.Dispose();
+        Exact.Dispose();
+    }
+}
