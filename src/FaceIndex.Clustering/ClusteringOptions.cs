@@ -50,7 +50,8 @@ public sealed class ClusteringOptions
 
     /// <summary>
     /// Connected components: an edge that is not mutual (each face in the other's k nearest) is kept
-    /// only when the two faces share at least this many neighbours. Default 2; 0 keeps every edge.
+    /// only when the two faces share at least this many neighbours. Default 2; 0 keeps every edge;
+    /// more than <see cref="K"/> keeps only mutual edges.
     /// </summary>
     public int MinSharedNeighbors { get; set; } = 2;
 
