@@ -9,6 +9,8 @@ internal static class ScaleBenchmarks
     private static readonly Dictionary<string, Func<string[], int>> s_verbs = new(StringComparer.Ordinal)
     {
         ["generate"] = Data.GenerateCommand.Run,
+        ["hnsw"] = Hnsw.HnswCommand.Run,
+        ["cluster"] = Clustering.ClusterCommand.Run,
     };
 
     public static bool TryRun(string[] args, out int exitCode)

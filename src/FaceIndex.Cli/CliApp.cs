@@ -9,6 +9,7 @@ public static class CliApp
     public static async Task<int> RunAsync(string[] args)
     {
         var root = new RootCommand("FaceIndex: a face-identity database server and its tools.");
+        root.Add(Commands.ModelsCommand.Create());
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }
 }

@@ -5,10 +5,10 @@ namespace FaceIndex.Index;
 /// <summary>
 /// A nearest-neighbour index over <see cref="FaceVector"/>s keyed by a 64-bit face id.
 /// Implemented by the HNSW graph and by the exact (brute-force) scan; the clustering engine and
-/// the server program against this contract. Scores are raw int8 dot products (higher is
+/// the server program against this contract. Disposing releases the index's locks. Scores are raw int8 dot products (higher is
 /// closer); <see cref="Similarity"/> converts them to cosine and squared L2.
 /// </summary>
-public interface IVectorIndex
+public interface IVectorIndex : IDisposable
 {
     /// <summary>Number of live (not deleted) vectors.</summary>
     int Count { get; }
@@ -22,6 +22,9 @@ public interface IVectorIndex
 
     /// <summary>True when the id is present and not deleted.</summary>
     bool Contains(long id);
+
+    /// <summary>Copies the stored vector of a live id; false when the id is absent or deleted.</summary>
+    bool TryGetVector(long id, out FaceVector vector);
 
     /// <summary>
     /// The up to <c>results.Length</c> nearest live vectors to <paramref name="query"/>, best first.

@@ -1,0 +1,27 @@
+using FaceIndex.Core;
+using Spectre.Console;
+
+namespace FaceIndex.Cli.Commands;
+
+/// <summary>Turns domain errors into a one-line message and an exit code (2), instead of a stack trace.</summary>
+internal static class CliErrors
+{
+    /// <summary>Runs a verb; a <see cref="FaceIndexException"/> or a bad argument prints its message and returns 2.</summary>
+    public static async Task<int> RunAsync(Func<Task<int>> verb)
+    {
+        try
+        {
+            return await verb().ConfigureAwait(false);
+        }
+        catch (FaceIndexException ex)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error ({ex.Error}):[/] {ex.Message}");
+            return 2;
+        }
+        catch (Exception ex) when (ex is ArgumentException or IOException or FormatException or InvalidDataException)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using FaceIndex.Vision;
+
+namespace FaceIndex.Cli.Commands;
+
+/// <summary>The options every face-pipeline verb shares (models folder, provider, threads, flip averaging).</summary>
+internal sealed class VisionCliOptions
+{
+    private readonly Option<string> _models = new("--models")
+    {
+        Description = "Folder holding the ONNX models (default: $FACEINDEX_MODELS or ./models)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FACEINDEX_MODELS") is { Length: > 0 } dir ? dir : "models",
+    };
+
+    private readonly Option<string?> _bundle = new("--bundle")
+    {
+        Description = "Folder holding manifest.json and the projection (default: the bundle built into the binary)",
+    };
+
+    private readonly Option<ExecutionProvider> _provider = new("--provider")
+    {
+        Description = "ONNX Runtime execution provider: Cpu or Cuda",
+        DefaultValueFactory = _ => ExecutionProvider.Cpu,
+    };
+
+    private readonly Option<int> _sessions = new("--sessions")
+    {
+        Description = "Parallel model sessions (0 = one per core)",
+        DefaultValueFactory = _ => 0,
+    };
+
+    private readonly Option<bool> _flip = new("--flip")
+    {
+        Description = "Average the embeddings of each aligned face and its mirror image",
+    };
+
+    /// <summary>Adds the options to a command.</summary>
+    public void AddTo(Command command)
+    {
+        command.Add(_models);
+        command.Add(_bundle);
+        command.Add(_provider);
+        command.Add(_sessions);
+        command.Add(_flip);
+    }
+
+    /// <summary>The vision options given on the command line.</summary>
+    public VisionOptions Read(ParseResult parse) => new()
+    {
+        ModelsDirectory = parse.GetValue(_models)!,
+        BundleDirectory = parse.GetValue(_bundle),
+        Provider = parse.GetValue(_provider),
+        Sessions = parse.GetValue(_sessions),
+        FlipAveraging = parse.GetValue(_flip),
+        MaxBatchWait = TimeSpan.FromMilliseconds(1),
+    };
+}

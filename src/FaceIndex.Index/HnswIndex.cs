@@ -1,0 +1,206 @@
+using FaceIndex.Core;
+using FaceIndex.Index.Internal;
+
+namespace FaceIndex.Index;
+
+/// <summary>
+/// Hierarchical navigable small-world graph (Malkov &amp; Yashunin) over <see cref="FaceVector"/>s:
+/// approximate nearest neighbours by int8 dot product, with concurrent inserts and searches,
+/// deletes by tombstone with repair, and binary snapshots.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Memory: see <c>Internal/GraphStorage</c> — vectors in one contiguous aligned block, base-layer
+/// lists in one flat block, sparse upper layers, about 280 bytes per vector at M = 16.
+/// </para>
+/// <para>
+/// Concurrency: searches take no lock. Mutations (add, remove) hold a shared structure lock;
+/// growth, repair and save hold it exclusively. Neighbour lists are written under striped
+/// per-node locks; the entry point is replaced under its own lock.
+/// </para>
+/// <para>
+/// A single-threaded build from the same sequence of adds with the same options gives the
+/// same graph (levels come from a seeded generator), hence the same search results.
+/// </para>
+/// </remarks>
+public sealed partial class HnswIndex : IVectorIndex
+{
+    /// <summary>The most vectors (slots) one index can hold.</summary>
+    public const int MaxCapacity = 1 << 26;
+
+    private const int MaxLevel = 15;
+    private const int LockStripes = 1 << 12;
+
+    private readonly IndexOptions _options;
+    private readonly int _m;
+    private readonly int _m0;
+    private readonly double _levelMultiplier;
+    private readonly Random _levelRandom;
+    private readonly ReaderWriterLockSlim _structureLock = new(LockRecursionPolicy.NoRecursion);
+    private readonly Lock _allocationLock = new();
+    private readonly Lock _entryLock = new();
+    private readonly Lock[] _stripes;
+    private readonly SearchContextPool _contexts = new();
+    private readonly IdMap _idMap;
+    private readonly Stack<int> _freeSlots = new();
+    private volatile GraphStorage _storage;
+
+    // (level << 32) | slot of the entry point; −1 while the graph is empty.
+    private long _entry = -1;
+    private int _nextSlot;
+    private int _count;
+    private int _deleted;
+
+    /// <summary>Creates an empty index.</summary>
+    /// <param name="options">Parameters (validated, and copied); null for the defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public HnswIndex(IndexOptions? options = null)
+        : this(options, null)
+    {
+    }
+
+    private HnswIndex(IndexOptions? options, GraphStorage? storage)
+    {
+        _options = options?.Clone() ?? new IndexOptions();
+        _options.Validate();
+        _m = _options.M;
+        _m0 = _options.MaxLinksBase;
+        _levelMultiplier = 1.0 / Math.Log(_m);
+        _levelRandom = new Random(_options.Seed);
+        _stripes = new Lock[LockStripes];
+        for (int i = 0; i < _stripes.Length; i++)
+        {
+            _stripes[i] = new Lock();
+        }
+
+        int capacity = _options.InitialCapacity;
+        _storage = storage ?? new GraphStorage(capacity, _m, InitialUpperCapacity(capacity));
+        _idMap = new IdMap(storage is null ? capacity : 0);
+    }
+
+    /// <summary>The parameters this index runs with (a copy).</summary>
+    public IndexOptions Options => _options.Clone();
+
+    /// <inheritdoc />
+    public int Count => Volatile.Read(ref _count);
+
+    /// <inheritdoc />
+    public void Dispose() => _structureLock.Dispose();
+
+    /// <summary>Deleted vectors still in the graph (awaiting <see cref="Repair"/>).</summary>
+    public int DeletedCount => Volatile.Read(ref _deleted);
+
+    /// <summary>
+    /// Bytes the index holds: vectors, links, ids, id map and search scratch. Divided by
+    /// <see cref="Count"/> it is the memory cost per vector.
+    /// </summary>
+    public long MemoryBytes
+    {
+        get
+        {
+            _structureLock.EnterReadLock();
+            try
+            {
+                lock (_allocationLock)
+                {
+                    return _storage.MemoryBytes + _idMap.MemoryBytes + ((long)_freeSlots.Count * sizeof(int)) + _contexts.MemoryBytes;
+                }
+            }
+            finally
+            {
+                _structureLock.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>Slots ever used (live, deleted and free): free slots are reused before this grows.</summary>
+    internal int SlotsInUse => Volatile.Read(ref _nextSlot);
+
+    /// <inheritdoc />
+    public bool Contains(long id)
+    {
+        _structureLock.EnterReadLock();
+        try
+        {
+            lock (_allocationLock)
+            {
+                return _idMap.TryGet(id, _storage.Ids, out _);
+            }
+        }
+        finally
+        {
+            _structureLock.ExitReadLock();
+        }
+    }
+
+    /// <inheritdoc />
+    public unsafe bool TryGetVector(long id, out FaceVector vector)
+    {
+        _structureLock.EnterReadLock();
+        try
+        {
+            var storage = _storage;
+            int slot;
+            lock (_allocationLock)
+            {
+                if (!_idMap.TryGet(id, storage.Ids, out slot))
+                {
+                    vector = default;
+                    return false;
+                }
+            }
+
+            vector = FaceVector.FromBytes(new ReadOnlySpan<byte>(storage.Vector(slot), GraphStorage.VectorBytes));
+            return true;
+        }
+        finally
+        {
+            _structureLock.ExitReadLock();
+        }
+    }
+
+    /// <inheritdoc />
+    public bool Remove(long id)
+    {
+        bool repair;
+        _structureLock.EnterReadLock();
+        try
+        {
+            var storage = _storage;
+            lock (_allocationLock)
+            {
+                if (!_idMap.Remove(id, storage.Ids, out int slot))
+                {
+                    return false;
+                }
+
+                storage.SetDeleted(slot);
+                _count--;
+                _deleted++;
+                int occupied = _nextSlot - _freeSlots.Count;
+                repair = _options.RepairThreshold > 0 && _deleted > _options.RepairThreshold * occupied;
+            }
+        }
+        finally
+        {
+            _structureLock.ExitReadLock();
+        }
+
+        if (repair)
+        {
+            Repair();
+        }
+
+        return true;
+    }
+
+    private static int InitialUpperCapacity(int capacity) => Math.Max(1024, capacity / 4);
+
+    private Lock StripeOf(int slot) => _stripes[slot & (LockStripes - 1)];
+
+    private int NextLevel()
+    {
+        double u = 1.0 - _levelRandom.NextDouble();
+        return Math.Min(MaxLevel, (int)(-Math.Log(u) * _levelMultiplier));
+    }
+}

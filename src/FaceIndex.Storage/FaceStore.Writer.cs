@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using FaceIndex.Core;
+using FaceIndex.Storage.Internal;
+
+namespace FaceIndex.Storage;
+
+public sealed partial class FaceStore
+{
+    private readonly ByteWriter _entryWriter = new(4096);
+    private readonly List<WriteOp> _batch = [];
+    private long _pendingSequence;
+    private int _lastBatchSize;
+
+    private void StartWriter()
+    {
+        _writerTask = Task.Run(RunWriterAsync);
+        _ = Task.Run(RunCheckpointTimerAsync);
+    }
+
+    /// <summary>Queues a mutation for the writer; the task completes once its log entry is committed.</summary>
+    private Task<T> Submit<T>(Func<FaceStore, T> run, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        var op = new WriteOp<T>(run);
+        ObjectDisposedException.ThrowIf(!_requests.Writer.TryWrite(op), this);
+
+        return ct.CanBeCanceled ? op.Task.WaitAsync(ct) : op.Task;
+    }
+
+    /// <summary>Appends an entry to the log and applies it; returns its address (the sequence number). Writer only.</summary>
+    private long Append(WalEntry entry)
+    {
+        WalCodec.Encode(entry, _entryWriter);
+        var address = _wal.Enqueue(_entryWriter.WrittenSpan);
+        Apply(entry, address);
+        _pendingSequence = address;
+        return address;
+    }
+
+    /// <summary>
+    /// The single writer: takes every queued request, resolves and appends each, commits once for all
+    /// of them (one flush and sync of the log), then completes them. Checkpoints run between commits,
+    /// so a checkpoint never holds a change that the log does not.
+    /// </summary>
+    private async Task RunWriterAsync()
+    {
+        var reader = _requests.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            var checkpoint = Drain();
+            if (_lastBatchSize > 1 && _options.GroupCommitWindow > TimeSpan.Zero && _batch.Count < 4096)
+            {
+                // Concurrent writers were seen: wait a little so that more of them share this commit.
+                await Task.Delay(_options.GroupCommitWindow).ConfigureAwait(false);
+                if (Drain() is { } more)
+                {
+                    checkpoint = checkpoint is null ? more : checkpoint.Merge(more);
+                }
+            }
+
+            _lastBatchSize = _batch.Count;
+            await CommitBatchAsync().ConfigureAwait(false);
+            if (checkpoint is not null)
+            {
+                await RunCheckpointAsync(checkpoint).ConfigureAwait(false);
+            }
+        }
+
+        if (_writeFault is null)
+        {
+            await RunCheckpointAsync(new CheckpointOp(force: false)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs the queued requests into <see cref="_batch"/>; returns a checkpoint request if one was queued.</summary>
+    private CheckpointOp? Drain()
+    {
+        CheckpointOp? checkpoint = null;
+        while (_batch.Count < 65_536 && _requests.Reader.TryRead(out var op))
+        {
+            if (op is CheckpointOp c)
+            {
+                checkpoint = checkpoint is null ? c : checkpoint.Merge(c);
+                continue;
+            }
+
+            if (_writeFault is { } fault)
+            {
+                op.Fail(Unavailable(fault));
+            }
+            else if (op.Run(this))
+            {
+                _batch.Add(op);
+            }
+        }
+
+        return checkpoint;
+    }
+
+    private async Task CommitBatchAsync()
+    {
+        if (_batch.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _wal.CommitAsync().ConfigureAwait(false);
+            Volatile.Write(ref _lastSequence, _pendingSequence);
+            foreach (var op in _batch)
+            {
+                op.Complete();
+            }
+        }
+        catch (Exception ex)
+        {
+            _writeFault = ex;
+            StoreLog.WriteFailed(_logger, ex);
+            foreach (var op in _batch)
+            {
+                op.Fail(Unavailable(ex));
+            }
+        }
+        finally
+        {
+            _batch.Clear();
+        }
+    }
+
+    private async Task RunCheckpointAsync(CheckpointOp op)
+    {
+        if (_writeFault is { } fault)
+        {
+            op.Fail(Unavailable(fault));
+            return;
+        }
+
+        var address = _wal.TailAddress;
+        if (!op.Force && address == _checkpointAddress && _lastCheckpointTicks != 0)
+        {
+            op.Complete();
+            return;
+        }
+
+        var started = Stopwatch.StartNew();
+        try
+        {
+            var cookie = new CheckpointCookie(address, _nextFaceId, _lastSequence, DateTimeOffset.UtcNow);
+            if (!await _kv.CheckpointAsync(cookie, CancellationToken.None).ConfigureAwait(false))
+            {
+                throw new IOException("The key-value checkpoint did not complete.");
+            }
+
+            _checkpointAddress = address;
+            Volatile.Write(ref _lastCheckpointTicks, cookie.TakenAt.UtcTicks);
+            _wal.TruncateUntil(address);
+            await _wal.CommitAsync().ConfigureAwait(false);
+            StoreLog.CheckpointTaken(_logger, address, started.ElapsedMilliseconds);
+            op.Complete();
+        }
+        catch (Exception ex)
+        {
+            StoreLog.CheckpointFailed(_logger, ex);
+            op.Fail(Unavailable(ex));
+        }
+    }
+
+    private async Task RunCheckpointTimerAsync()
+    {
+        using var timer = new PeriodicTimer(_options.CheckpointInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_shutdown.Token).ConfigureAwait(false))
+            {
+                _requests.Writer.TryWrite(new CheckpointOp(force: false));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The store is closing.
+        }
+    }
+
+    private static FaceIndexException Unavailable(Exception cause) => new(
+        FaceIndexError.StorageUnavailable,
+        "The store cannot write (disk full, read-only or failing device): " + cause.Message + " Writes are refused until the store is reopened; stored data is intact.",
+        cause);
+}

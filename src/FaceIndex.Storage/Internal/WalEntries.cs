@@ -1,0 +1,76 @@
+using FaceIndex.Core;
+
+namespace FaceIndex.Storage.Internal;
+
+/// <summary>Kind byte of a write-ahead-log entry (docs/store-format.md). Values are stable on disk.</summary>
+internal enum EntryKind : byte
+{
+    CreateCollection = 1,
+    DeleteCollection = 2,
+    AddFaces = 3,
+    DeleteFace = 4,
+    DeletePerson = 5,
+    SetPersonMetadata = 6,
+    PutBlob = 7,
+    DeleteBlob = 8,
+}
+
+/// <summary>
+/// One mutation, fully resolved by the writer (ids assigned, times fixed) so that applying it is
+/// deterministic, and idempotent given the state: replaying an entry that a checkpoint already
+/// reflects changes nothing.
+/// </summary>
+internal abstract record WalEntry
+{
+    public abstract EntryKind Kind { get; }
+}
+
+internal sealed record CreateCollectionEntry(string Name, string ModelVersion, long CreatedTicks) : WalEntry
+{
+    public override EntryKind Kind => EntryKind.CreateCollection;
+}
+
+internal sealed record DeleteCollectionEntry(string Name) : WalEntry
+{
+    public override EntryKind Kind => EntryKind.DeleteCollection;
+}
+
+/// <summary>A face of an <see cref="AddFacesEntry"/> with its assigned id.</summary>
+internal readonly record struct StoredFace(long FaceId, FaceVector Vector, BoundingBox? Box, float DetectionScore);
+
+internal sealed record AddFacesEntry(
+    string Collection,
+    string PersonId,
+    string ModelVersion,
+    byte[]? ContentHash,
+    IReadOnlyDictionary<string, string> Tags,
+    long CreatedTicks,
+    StoredFace[] Faces) : WalEntry
+{
+    public override EntryKind Kind => EntryKind.AddFaces;
+}
+
+internal sealed record DeleteFaceEntry(string Collection, long FaceId) : WalEntry
+{
+    public override EntryKind Kind => EntryKind.DeleteFace;
+}
+
+internal sealed record DeletePersonEntry(string Collection, string PersonId) : WalEntry
+{
+    public override EntryKind Kind => EntryKind.DeletePerson;
+}
+
+internal sealed record SetPersonMetadataEntry(string Collection, string PersonId, IReadOnlyDictionary<string, string> Metadata, long CreatedTicks) : WalEntry
+{
+    public override EntryKind Kind => EntryKind.SetPersonMetadata;
+}
+
+internal sealed record PutBlobEntry(string Key, byte[] Value) : WalEntry
+{
+    public override EntryKind Kind => EntryKind.PutBlob;
+}
+
+internal sealed record DeleteBlobEntry(string Key) : WalEntry
+{
+    public override EntryKind Kind => EntryKind.DeleteBlob;
+}

@@ -1,0 +1,108 @@
+using FaceIndex.Core;
+using FaceIndex.Vision.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FaceIndex.Vision;
+
+/// <summary>
+/// Image → faces → 128-byte codes: decode (EXIF-oriented), detect every face, 68 landmarks → 5
+/// points, least-squares similarity alignment to 112×112, embed (ONNX Runtime, dynamically batched
+/// across concurrent callers), L2-normalise, project 512 → 128, re-normalise and quantize.
+/// Thread-safe: one instance serves the whole process.
+/// </summary>
+public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
+{
+    private readonly ModelBundle _bundle;
+    private readonly ImageDecoder _decoder;
+    private readonly FaceDetector _detector;
+    private readonly LandmarkDetector _landmarks;
+    private readonly FaceEmbedder _embedder;
+    private readonly EmbeddingBatcher _batcher;
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    private FacePipeline(VisionOptions options, ModelBundle bundle, ILogger logger)
+    {
+        _bundle = bundle;
+        _logger = logger;
+        _decoder = new ImageDecoder(options.MaxPixels, options.MinFaceSize);
+        var models = bundle.Manifest.Models;
+        _detector = new FaceDetector(bundle.ModelPath(models.Detector), options);
+        _landmarks = new LandmarkDetector(bundle.ModelPath(models.Landmarks), options);
+        _embedder = new FaceEmbedder(bundle.ModelPath(models.Embedder), options);
+        _batcher = new EmbeddingBatcher(_embedder, options.MaxBatch, options.MaxBatchWait, logger);
+        Options = options;
+    }
+
+    /// <summary>The model-version tag that every vector from this pipeline carries (e.g. "fr512-pca128-v1").</summary>
+    public string ModelVersion => _bundle.Manifest.ModelVersion;
+
+    /// <summary>The options the pipeline was built with.</summary>
+    public VisionOptions Options { get; }
+
+    /// <summary>The projection (null only for a pipeline built to fit one).</summary>
+    internal Projection? Projection => _bundle.Projection;
+
+    internal ImageDecoder Decoder => _decoder;
+
+    internal FaceDetector Detector => _detector;
+
+    internal LandmarkDetector Landmarks => _landmarks;
+
+    internal FaceEmbedder Embedder => _embedder;
+
+    /// <summary>Validates the options, verifies the model bundle and loads the models.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="FaceIndexException">ModelMissing (a file is absent or corrupt) or ProviderUnavailable.</exception>
+    public static FacePipeline Create(VisionOptions options, ILoggerFactory? loggerFactory = null) =>
+        Create(options, loggerFactory, requireProjection: true);
+
+    /// <summary>As <see cref="Create(VisionOptions, ILoggerFactory?)"/>; without a projection when fitting one.</summary>
+    internal static FacePipeline Create(VisionOptions options, ILoggerFactory? loggerFactory, bool requireProjection)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var bundle = ModelBundle.Load(options.ModelsDirectory, options.BundleDirectory, requireProjection);
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FacePipeline>();
+        var pipeline = new FacePipeline(options, bundle, logger);
+        VisionLog.PipelineReady(logger, pipeline.ModelVersion, options.Provider, options.EffectiveSessions, options.IntraOpThreads, options.FlipAveraging);
+        return pipeline;
+    }
+
+    /// <summary>
+    /// Finds every face in the image and computes its code. Faces are sorted by box area, largest
+    /// first; an image without a face gives an empty list.
+    /// </summary>
+    /// <exception cref="FaceIndexException">ImageUnreadable, ImageTruncated, ImageTooLarge or ImageTooSmall.</exception>
+    public async Task<IReadOnlyList<DetectedFace>> AnalyzeAsync(ReadOnlyMemory<byte> image, CancellationToken ct = default)
+    {
+        var result = await AnalyzeCoreAsync(image, centreCropFallback: false, ct).ConfigureAwait(false);
+        return result.Faces;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _batcher.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            DisposeSessions();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            await _batcher.DisposeAsync().ConfigureAwait(false);
+            DisposeSessions();
+        }
+    }
+
+    private void DisposeSessions()
+    {
+        _detector.Dispose();
+        _landmarks.Dispose();
+        _embedder.Dispose();
+    }
+}

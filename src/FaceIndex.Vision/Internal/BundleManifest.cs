@@ -1,0 +1,70 @@
+using System.Text.Json.Serialization;
+
+namespace FaceIndex.Vision.Internal;
+
+/// <summary>model-bundle/manifest.json: the pinned package, models, projection and model-version tag.</summary>
+internal sealed class BundleManifest
+{
+    /// <summary>The tag every stored vector carries, e.g. "fr512-pca128-v1".</summary>
+    public required string ModelVersion { get; init; }
+
+    /// <summary>The npm package the models come from.</summary>
+    public required PackageEntry Package { get; init; }
+
+    /// <summary>The three ONNX models.</summary>
+    public required ModelSet Models { get; init; }
+
+    /// <summary>The 512 → 128 projection artifact.</summary>
+    public required ProjectionEntry Projection { get; init; }
+}
+
+/// <summary>The npm package pinned by tarball checksum.</summary>
+internal sealed class PackageEntry
+{
+    public required string Name { get; init; }
+
+    public required string Version { get; init; }
+
+    public required string TarballSha256 { get; init; }
+
+    /// <summary>Folder of the model files inside the tarball, e.g. "package/model/".</summary>
+    public required string ModelPathInTarball { get; init; }
+}
+
+/// <summary>Detector, landmark and embedding models.</summary>
+internal sealed class ModelSet
+{
+    public required ModelEntry Detector { get; init; }
+
+    public required ModelEntry Landmarks { get; init; }
+
+    public required ModelEntry Embedder { get; init; }
+}
+
+/// <summary>One ONNX file with its checksum and documented input.</summary>
+internal sealed class ModelEntry
+{
+    public required string File { get; init; }
+
+    public required string Sha256 { get; init; }
+
+    public int[] InputShape { get; init; } = [];
+
+    public string Normalisation { get; init; } = "";
+}
+
+/// <summary>The projection artifact entry.</summary>
+internal sealed class ProjectionEntry
+{
+    public required string File { get; init; }
+
+    public required string Sha256 { get; init; }
+
+    public int InputDimensions { get; init; }
+
+    public int OutputDimensions { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip)]
+[JsonSerializable(typeof(BundleManifest))]
+internal sealed partial class BundleJsonContext : JsonSerializerContext;

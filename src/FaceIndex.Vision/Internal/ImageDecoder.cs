@@ -1,0 +1,119 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using FaceIndex.Core;
+using SkiaSharp;
+
+namespace FaceIndex.Vision.Internal;
+
+/// <summary>
+/// Decodes JPEG, PNG, WebP, BMP and GIF (first frame) with SkiaSharp into an oriented
+/// <see cref="RgbImage"/>. The pixel budget and the minimum size are checked from the header,
+/// before any pixel is decoded.
+/// </summary>
+internal sealed class ImageDecoder
+{
+    private readonly long _maxPixels;
+    private readonly int _minSide;
+
+    public ImageDecoder(long maxPixels, int minSide)
+    {
+        _maxPixels = maxPixels;
+        _minSide = minSide;
+    }
+
+    /// <summary>Decodes the bytes.</summary>
+    /// <exception cref="FaceIndexException">ImageUnreadable, ImageTruncated, ImageTooLarge or ImageTooSmall.</exception>
+    public RgbImage Decode(ReadOnlySpan<byte> encoded)
+    {
+        if (encoded.IsEmpty)
+        {
+            throw new FaceIndexException(FaceIndexError.ImageUnreadable, "The image is empty (0 bytes).");
+        }
+
+        using var data = SKData.CreateCopy(encoded);
+        using var stream = new SKMemoryStream(data);
+        using var codec = SKCodec.Create(stream, out var createResult);
+        if (codec is null)
+        {
+            throw new FaceIndexException(
+                createResult == SKCodecResult.IncompleteInput ? FaceIndexError.ImageTruncated : FaceIndexError.ImageUnreadable,
+                createResult == SKCodecResult.IncompleteInput
+                    ? "The image is truncated: its header is incomplete."
+                    : "The bytes are not an image in a supported format (JPEG, PNG, WebP, BMP, GIF).");
+        }
+
+        int width = codec.Info.Width, height = codec.Info.Height;
+        if ((long)width * height > _maxPixels)
+        {
+            throw new FaceIndexException(FaceIndexError.ImageTooLarge, $"The image is {width}×{height} = {(long)width * height} pixels, over the budget of {_maxPixels} (Vision:MaxPixels).");
+        }
+
+        if (Math.Min(width, height) < _minSide)
+        {
+            throw new FaceIndexException(FaceIndexError.ImageTooSmall, $"The image is {width}×{height} pixels; a face needs at least {_minSide} pixels on each side.");
+        }
+
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgba = ArrayPool<byte>.Shared.Rent(info.BytesSize);
+        try
+        {
+            var result = DecodePixels(codec, info, rgba);
+            if (result != SKCodecResult.Success)
+            {
+                throw result is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput
+                    ? new FaceIndexException(FaceIndexError.ImageTruncated, $"The image is truncated or corrupt part-way ({result}).")
+                    : new FaceIndexException(FaceIndexError.ImageUnreadable, $"The image could not be decoded ({result}).");
+            }
+
+            return Orient(rgba, width, height, codec.EncodedOrigin);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rgba);
+        }
+    }
+
+    private static unsafe SKCodecResult DecodePixels(SKCodec codec, SKImageInfo info, byte[] rgba)
+    {
+        fixed (byte* p = rgba)
+        {
+            // Frame 0: the first frame of an animated GIF or WebP, the image itself otherwise.
+            return codec.GetPixels(info, (IntPtr)p, info.RowBytes, new SKCodecOptions(0));
+        }
+    }
+
+    /// <summary>Drops alpha and applies the EXIF orientation, so that boxes are in displayed pixels.</summary>
+    private static RgbImage Orient(byte[] rgba, int width, int height, SKEncodedOrigin origin)
+    {
+        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int outW = swap ? height : width, outH = swap ? width : height;
+        var image = new RgbImage(outW, outH);
+        var dst = image.Pixels;
+        var src = MemoryMarshal.Cast<byte, uint>(rgba.AsSpan(0, width * height * 4));
+        for (int oy = 0; oy < outH; oy++)
+        {
+            int row = oy * outW * 3;
+            for (int ox = 0; ox < outW; ox++)
+            {
+                (int sx, int sy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (width - 1 - ox, oy),
+                    SKEncodedOrigin.BottomRight => (width - 1 - ox, height - 1 - oy),
+                    SKEncodedOrigin.BottomLeft => (ox, height - 1 - oy),
+                    SKEncodedOrigin.LeftTop => (oy, ox),
+                    SKEncodedOrigin.RightTop => (oy, height - 1 - ox),
+                    SKEncodedOrigin.RightBottom => (width - 1 - oy, height - 1 - ox),
+                    SKEncodedOrigin.LeftBottom => (width - 1 - oy, ox),
+                    _ => (ox, oy),
+                };
+                uint px = src[(sy * width) + sx];
+                int d = row + (ox * 3);
+                dst[d] = (byte)px;
+                dst[d + 1] = (byte)(px >> 8);
+                dst[d + 2] = (byte)(px >> 16);
+            }
+        }
+
+        return image;
+    }
+}

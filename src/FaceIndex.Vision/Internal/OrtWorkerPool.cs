@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using FaceIndex.Core;
+using Microsoft.ML.OnnxRuntime;
+
+namespace FaceIndex.Vision.Internal;
+
+/// <summary>
+/// A fixed set of <see cref="OrtWorker"/>s over one model: callers rent a worker, run it and return it.
+/// Several single-threaded sessions scale better across cores than one session with many intra-op threads
+/// for these small models, and the batch dimension of the models is fixed at 1.
+/// </summary>
+internal sealed class OrtWorkerPool : IDisposable
+{
+    private readonly ConcurrentBag<OrtWorker> _idle = [];
+    private readonly SemaphoreSlim _available;
+    private readonly List<OrtWorker> _all = [];
+
+    public OrtWorkerPool(string modelPath, VisionOptions options, int count, long[] inputShape, (string Name, long[] Shape)[] outputs)
+    {
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                using var sessionOptions = CreateSessionOptions(options);
+                var session = new InferenceSession(modelPath, sessionOptions);
+                var worker = new OrtWorker(session, inputShape, outputs);
+                _all.Add(worker);
+                _idle.Add(worker);
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
+        _available = new SemaphoreSlim(count, count);
+    }
+
+    /// <summary>Number of workers.</summary>
+    public int Count => _all.Count;
+
+    /// <summary>Takes an idle worker, waiting while all are busy.</summary>
+    public OrtWorker Rent()
+    {
+        _available.Wait();
+        _idle.TryTake(out var worker);
+        return worker!;
+    }
+
+    /// <summary>Gives a worker back.</summary>
+    public void Return(OrtWorker worker)
+    {
+        _idle.Add(worker);
+        _available.Release();
+    }
+
+    public void Dispose()
+    {
+        foreach (var worker in _all)
+        {
+            worker.Dispose();
+        }
+
+        _available?.Dispose();
+    }
+
+    /// <summary>Session options from the vision options; CUDA is refused with a clear error when the runtime lacks it.</summary>
+    internal static SessionOptions CreateSessionOptions(VisionOptions options)
+    {
+        var so = new SessionOptions
+        {
+            IntraOpNumThreads = options.IntraOpThreads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = options.GraphOptimization switch
+            {
+                GraphOptimization.None => GraphOptimizationLevel.ORT_DISABLE_ALL,
+                GraphOptimization.Basic => GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                GraphOptimization.Extended => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+                _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
+            },
+        };
+
+        if (options.Provider == ExecutionProvider.Cuda)
+        {
+            var available = OrtEnv.Instance().GetAvailableProviders();
+            if (!available.Contains("CUDAExecutionProvider"))
+            {
+                so.Dispose();
+                throw new FaceIndexException(
+                    FaceIndexError.ProviderUnavailable,
+                    $"Vision:Provider is Cuda but this ONNX Runtime build offers only {string.Join(", ", available)}. Use Provider=Cpu, or install the Microsoft.ML.OnnxRuntime.Gpu build and a CUDA runtime.");
+            }
+
+            try
+            {
+                so.AppendExecutionProvider_CUDA(0);
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                so.Dispose();
+                throw new FaceIndexException(FaceIndexError.ProviderUnavailable, $"Vision:Provider is Cuda but the CUDA execution provider failed to start: {ex.Message}", ex);
+            }
+        }
+
+        return so;
+    }
+}

@@ -1,0 +1,109 @@
+namespace FaceIndex.Vision;
+
+/// <summary>
+/// Settings of the face pipeline, with documented defaults. The host binds them from configuration
+/// (section "Vision"); the library never reads configuration itself.
+/// </summary>
+/// <remarks>
+/// Adding a setting: add the property with its default and a one-line doc here, check it in
+/// <see cref="Validate"/>, use it where the stage is built, and mention it in config/appsettings.json.
+/// </remarks>
+public sealed class VisionOptions
+{
+    /// <summary>Folder holding fr_detect.onnx, fr_landmark.onnx and fr_feature.onnx. Default "models".</summary>
+    public string ModelsDirectory { get; set; } = "models";
+
+    /// <summary>
+    /// Folder holding manifest.json and the projection artifact; null (the default) uses the bundle
+    /// embedded in the FaceIndex.Vision assembly (a copy of model-bundle/ taken at build time).
+    /// </summary>
+    public string? BundleDirectory { get; set; }
+
+    /// <summary>ONNX Runtime execution provider: <see cref="ExecutionProvider.Cpu"/> (default) or CUDA.</summary>
+    public ExecutionProvider Provider { get; set; } = ExecutionProvider.Cpu;
+
+    /// <summary>Intra-op threads of each ONNX Runtime session. Default 1 (parallelism comes from several sessions).</summary>
+    public int IntraOpThreads { get; set; } = 1;
+
+    /// <summary>Number of sessions per model, i.e. faces embedded in parallel. 0 (default) = processor count ÷ intra-op threads.</summary>
+    public int Sessions { get; set; }
+
+    /// <summary>ONNX Runtime graph optimisation level. Default <see cref="GraphOptimization.All"/>.</summary>
+    public GraphOptimization GraphOptimization { get; set; } = GraphOptimization.All;
+
+    /// <summary>Minimum detector score (face probability) of a kept face. Default 0.6.</summary>
+    public float DetectionThreshold { get; set; } = 0.6f;
+
+    /// <summary>Boxes overlapping a better-scored box by more than this IoU are dropped. Default 0.4.</summary>
+    public float NmsIouThreshold { get; set; } = 0.4f;
+
+    /// <summary>Smallest face kept, in pixels of the shorter box side; also the smallest image side accepted. Default 20.</summary>
+    public int MinFaceSize { get; set; } = 20;
+
+    /// <summary>Largest image accepted, in pixels (width × height), checked from the header before decoding. Default 40 M.</summary>
+    public long MaxPixels { get; set; } = 40_000_000;
+
+    /// <summary>Largest number of faces embedded in one batch by the dynamic batcher. Default 32.</summary>
+    public int MaxBatch { get; set; } = 32;
+
+    /// <summary>How long the batcher waits for more faces once one is queued. Default 2 ms.</summary>
+    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Embed each aligned face and its mirror image and average the two (twice the embedding cost). Default false.</summary>
+    public bool FlipAveraging { get; set; }
+
+    /// <summary>Checks every setting; the message names the setting to fix.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        Require(!string.IsNullOrWhiteSpace(ModelsDirectory), nameof(ModelsDirectory), "must name a folder");
+        Require(BundleDirectory is null || BundleDirectory.Length > 0, nameof(BundleDirectory), "must be null or name a folder");
+        Require(Enum.IsDefined(Provider), nameof(Provider), "must be Cpu or Cuda");
+        Require(IntraOpThreads is >= 1 and <= 256, nameof(IntraOpThreads), "must lie in [1, 256]");
+        Require(Sessions is >= 0 and <= 256, nameof(Sessions), "must lie in [0, 256] (0 = automatic)");
+        Require(Enum.IsDefined(GraphOptimization), nameof(GraphOptimization), "must be None, Basic, Extended or All");
+        Require(DetectionThreshold is > 0f and < 1f, nameof(DetectionThreshold), "must lie in (0, 1)");
+        Require(NmsIouThreshold is > 0f and <= 1f, nameof(NmsIouThreshold), "must lie in (0, 1]");
+        Require(MinFaceSize is >= 1 and <= 4096, nameof(MinFaceSize), "must lie in [1, 4096]");
+        Require(MaxPixels >= 1024, nameof(MaxPixels), "must be at least 1024");
+        Require(MaxBatch is >= 1 and <= 4096, nameof(MaxBatch), "must lie in [1, 4096]");
+        Require(MaxBatchWait >= TimeSpan.Zero && MaxBatchWait <= TimeSpan.FromSeconds(1), nameof(MaxBatchWait), "must lie in [0, 1 s]");
+    }
+
+    /// <summary>The session count actually used: <see cref="Sessions"/>, or processor count ÷ intra-op threads.</summary>
+    internal int EffectiveSessions => Sessions > 0 ? Sessions : Math.Max(1, Environment.ProcessorCount / IntraOpThreads);
+
+    private static void Require(bool condition, string name, string rule)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"Vision:{name} {rule}.", name);
+        }
+    }
+}
+
+/// <summary>Where ONNX Runtime runs the models.</summary>
+public enum ExecutionProvider
+{
+    /// <summary>The CPU execution provider (always available).</summary>
+    Cpu,
+
+    /// <summary>NVIDIA CUDA; needs an ONNX Runtime build with the CUDA execution provider.</summary>
+    Cuda,
+}
+
+/// <summary>ONNX Runtime graph optimisation level.</summary>
+public enum GraphOptimization
+{
+    /// <summary>No graph optimisation.</summary>
+    None,
+
+    /// <summary>Basic (constant folding, redundant node removal).</summary>
+    Basic,
+
+    /// <summary>Extended (node fusions).</summary>
+    Extended,
+
+    /// <summary>All optimisations, including layout transforms.</summary>
+    All,
+}
