@@ -45,6 +45,23 @@ internal sealed class BruteForceIndex : IVectorIndex
 
     public bool Contains(long id) => _ids.Contains(id) && !_removed.Contains(id);
 
+    public bool TryGetVector(long id, out FaceVector vector)
+    {
+        int at = _ids.IndexOf(id);
+        if (at < 0 || _removed.Contains(id))
+        {
+            vector = default;
+            return false;
+        }
+
+        vector = _vectors[at];
+        return true;
+    }
+
+    public void Dispose()
+    {
+    }
+
     public int Search(in FaceVector query, Span<Neighbor> results, int ef = 0)
     {
         Interlocked.Increment(ref _searches);
