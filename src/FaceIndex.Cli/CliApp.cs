@@ -10,6 +10,7 @@ public static class CliApp
     {
         var root = new RootCommand("FaceIndex: a face-identity database server and its tools.");
         root.Add(Commands.ModelsCommand.Create());
+        root.Add(Commands.ServeCommand.Create());
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }
 }

@@ -54,6 +54,9 @@ public sealed partial class FaceStore
         return false;
     }
 
+    /// <summary>True when the collection exists.</summary>
+    public bool ContainsCollection(string name) => name is not null && _collections.ContainsKey(name);
+
     /// <summary>Every collection, in ordinal name order.</summary>
     public IReadOnlyList<CollectionRecord> ListCollections()
     {

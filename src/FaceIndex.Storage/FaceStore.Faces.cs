@@ -55,6 +55,30 @@ public sealed partial class FaceStore
         return face is not null;
     }
 
+    /// <summary>
+    /// The faces stored from the image with SHA-256 <paramref name="contentHash"/> for this person and collection,
+    /// or null when none are: lets a caller skip the work of analysing an image it enrolled before.
+    /// </summary>
+    public IReadOnlyList<FaceRecord>? FindByContentHash(string collection, string personId, ReadOnlySpan<byte> contentHash)
+    {
+        if (contentHash.Length != 32 || !Validation.IsValidName(collection, MaxCollectionNameBytes) || !Validation.IsValidName(personId, MaxPersonIdBytes)
+            || _kv.Read(Keys.ForContentHash(collection, personId, contentHash)) is not { } idsValue)
+        {
+            return null;
+        }
+
+        var faces = new List<FaceRecord>();
+        foreach (var id in KvCodec.ReadFaceIds(idsValue))
+        {
+            if (TryGetFace(id, out var face))
+            {
+                faces.Add(face);
+            }
+        }
+
+        return faces.Count > 0 ? faces : null;
+    }
+
     /// <summary>Deletes a face of a collection; returns it, or null when the collection holds no such face.</summary>
     public Task<FaceRecord?> DeleteFaceAsync(string collection, long faceId, CancellationToken ct = default)
     {
@@ -73,16 +97,12 @@ public sealed partial class FaceStore
         }, ct);
     }
 
-    /// <summary>
-    /// Every live face of a collection in face-id (insertion) order, read lazily one record at a time from a
-    /// snapshot of the ids taken at the first step; faces deleted meanwhile are skipped. Empty when the
-    /// collection does not exist.
-    /// </summary>
-    public IEnumerable<FaceRecord> EnumerateFaces(string collection)
+    /// <summary>The ids of a collection's live faces in ascending order (empty when the collection does not exist).</summary>
+    public long[] GetFaceIds(string collection)
     {
         if (collection is null || !_collections.TryGetValue(collection, out var state))
         {
-            yield break;
+            return [];
         }
 
         long[] ids;
@@ -92,7 +112,17 @@ public sealed partial class FaceStore
         }
 
         Array.Sort(ids);
-        foreach (var id in ids)
+        return ids;
+    }
+
+    /// <summary>
+    /// Every live face of a collection in face-id (insertion) order, read lazily one record at a time from a
+    /// snapshot of the ids taken at the first step; faces deleted meanwhile are skipped. Empty when the
+    /// collection does not exist.
+    /// </summary>
+    public IEnumerable<FaceRecord> EnumerateFaces(string collection)
+    {
+        foreach (var id in GetFaceIds(collection))
         {
             if (_kv.Read(Keys.ForFace(id)) is { } value)
             {

@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using FaceIndex.Index;
+using FaceIndex.Server.Internal;
+
+namespace FaceIndex.Server;
+
+public sealed partial class FaceDatabase
+{
+    private const string SnapshotExtension = ".hnsw";
+    private static readonly TimeSpan s_progressInterval = TimeSpan.FromSeconds(10);
+    private int _buildRequested;
+
+    /// <summary>
+    /// Writes a snapshot of every graph that changed since its last one (each to a temporary file,
+    /// flushed to disk, then renamed over the old snapshot). Runs periodically and at dispose.
+    /// </summary>
+    public async Task SnapshotAsync(CancellationToken ct = default)
+    {
+        await _snapshotGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            foreach (var index in _indexes.Values)
+            {
+                ct.ThrowIfCancellationRequested();
+                if (!index.IsDirty)
+                {
+                    continue;
+                }
+
+                var started = Stopwatch.StartNew();
+                var path = SnapshotPath(index.Name);
+                var temp = path + ".tmp";
+                long watermark = _store.GetStats().LastSequence;
+                await Task.Run(
+                    () =>
+                    {
+                        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+                        {
+                            index.Save(stream, watermark);
+                            stream.Flush(flushToDisk: true);
+                        }
+
+                        File.Move(temp, path, overwrite: true);
+                    },
+                    CancellationToken.None).ConfigureAwait(false);
+                ServerLog.SnapshotWritten(_logger, index.Name, index.IndexedCount, new FileInfo(path).Length, started.ElapsedMilliseconds);
+            }
+        }
+        finally
+        {
+            _snapshotGate.Release();
+        }
+    }
+
+    /// <summary>Completes once every acknowledged face is in its collection's graph (for tests, benchmarks and bulk loads).</summary>
+    public async Task WaitForIndexingAsync(CancellationToken ct = default)
+    {
+        while (PendingFaces > 0)
+        {
+            RequestBuild();
+            await Task.Delay(20, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Loads or rebuilds the index of every collection of the store; at open, before any request.</summary>
+    private void LoadIndexes(CancellationToken ct)
+    {
+        var collections = _store.ListCollections();
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var collection in collections)
+        {
+            ct.ThrowIfCancellationRequested();
+            wanted.Add(Path.GetFileName(SnapshotPath(collection.Name)));
+            LoadIndex(collection.Name);
+        }
+
+        foreach (var file in Directory.EnumerateFiles(_indexDirectory))
+        {
+            if (!wanted.Contains(Path.GetFileName(file)))
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    private void LoadIndex(string collection)
+    {
+        var started = Stopwatch.StartNew();
+        var live = _store.GetFaceIds(collection);
+        var graph = TryLoadSnapshot(collection);
+        var index = new CollectionIndex(collection, graph ?? new HnswIndex(_indexOptions));
+        _indexes[collection] = index;
+
+        int removed = 0;
+        var missing = new List<long>();
+        if (graph is null)
+        {
+            missing.AddRange(live);
+        }
+        else
+        {
+            // Both sorted: one pass finds what the snapshot has but the store lost, and the reverse.
+            var inGraph = graph.GetIds();
+            Array.Sort(inGraph);
+            int i = 0;
+            int j = 0;
+            while (i < inGraph.Length || j < live.Length)
+            {
+                if (j >= live.Length || (i < inGraph.Length && inGraph[i] < live[j]))
+                {
+                    index.Remove(inGraph[i++]);
+                    removed++;
+                }
+                else if (i >= inGraph.Length || live[j] < inGraph[i])
+                {
+                    missing.Add(live[j++]);
+                }
+                else
+                {
+                    i++;
+                    j++;
+                }
+            }
+        }
+
+        foreach (long faceId in missing)
+        {
+            if (_store.TryGetFace(faceId, out var face))
+            {
+                index.Add(faceId, face.Vector);
+            }
+        }
+
+        ServerLog.IndexLoaded(_logger, collection, graph is not null, index.IndexedCount, missing.Count, removed, started.ElapsedMilliseconds);
+    }
+
+    /// <summary>The collection's snapshot when it exists, is intact and was built with the configured parameters; else null (rebuild).</summary>
+    private HnswIndex? TryLoadSnapshot(string collection)
+    {
+        var path = SnapshotPath(collection);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        if (!HnswIndex.TryLoad(stream, out var graph, out _, out var fault, out var message))
+        {
+            ServerLog.SnapshotRefused(_logger, collection, fault.ToString(), message);
+            return null;
+        }
+
+        var built = graph.Options;
+        if (built.M != _indexOptions.M || built.EfConstruction != _indexOptions.EfConstruction)
+        {
+            ServerLog.SnapshotStale(_logger, collection, built.M, built.EfConstruction, _indexOptions.M, _indexOptions.EfConstruction);
+            graph.Dispose();
+            return null;
+        }
+
+        return graph;
+    }
+
+    private void DeleteSnapshot(string collection)
+    {
+        var path = SnapshotPath(collection);
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>index/&lt;first 16 bytes of SHA-256 of the name, hex&gt;.hnsw: any collection name makes a safe file name.</summary>
+    private string SnapshotPath(string collection)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(collection));
+        return Path.Combine(_indexDirectory, Convert.ToHexStringLower(hash.AsSpan(0, 16)) + SnapshotExtension);
+    }
+
+    private void RequestBuild()
+    {
+        if (Interlocked.Exchange(ref _buildRequested, 1) == 0)
+        {
+            _buildSignal.Release();
+        }
+    }
+
+    private void StartBackgroundWork()
+    {
+        _builder = Task.Run(RunBuilderAsync);
+        _snapshotter = Task.Run(RunSnapshotterAsync);
+        if (PendingFaces > 0)
+        {
+            RequestBuild();
+        }
+    }
+
+    /// <summary>Inserts queued faces into the graphs, batch by batch, collection by collection, until none is left.</summary>
+    private async Task RunBuilderAsync()
+    {
+        var ct = _stopping.Token;
+        try
+        {
+            while (true)
+            {
+                await _buildSignal.WaitAsync(ct).ConfigureAwait(false);
+                Volatile.Write(ref _buildRequested, 0);
+                try
+                {
+                    DrainQueues(ct);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A fault of one pass must not stop indexing for good: the faces stay searchable
+                    // in the tail, and the next pass retries.
+                    ServerLog.IndexingFailed(_logger, ex);
+                    await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+                    RequestBuild();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Closing: what is still queued is re-queued from the store at the next open.
+        }
+    }
+
+    private void DrainQueues(CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        long built = 0;
+        bool any = true;
+        while (any)
+        {
+            any = false;
+            foreach (var index in _indexes.Values)
+            {
+                int taken = index.BuildStep(_indexing.BuildBatch, _indexing.EffectiveBuildThreads, ct);
+                built += taken;
+                any |= taken > 0;
+            }
+
+            if (clock.Elapsed - lastReport >= s_progressInterval)
+            {
+                lastReport = clock.Elapsed;
+                ServerLog.IndexingProgress(_logger, built, PendingFaces, built / clock.Elapsed.TotalSeconds);
+            }
+        }
+
+        if (lastReport > TimeSpan.Zero)
+        {
+            ServerLog.IndexingDone(_logger, built, clock.ElapsedMilliseconds);
+        }
+    }
+
+    private async Task RunSnapshotterAsync()
+    {
+        var ct = _stopping.Token;
+        using var timer = new PeriodicTimer(_indexing.SnapshotInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                try
+                {
+                    await SnapshotAsync(ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    ServerLog.SnapshotFailed(_logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Closing: DisposeAsync writes the last snapshots.
+        }
+    }
+}

@@ -1,0 +1,180 @@
+using FaceIndex.Index;
+using FaceIndex.Server.Internal;
+using FaceIndex.Server.Services;
+using FaceIndex.Storage;
+using FaceIndex.Vision;
+using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace FaceIndex.Server;
+
+/// <summary>
+/// Builds the FaceIndex gRPC host: configuration (config/appsettings.json beside the binary, then
+/// <c>FACEINDEX__Section__Setting</c> environment variables, then <c>--Section:Setting=value</c>
+/// arguments), validated options, the face pipeline and database, the FaceIndex, health and
+/// reflection services, API-key auth, Prometheus metrics and graceful shutdown. The executable's
+/// <c>serve</c> verb, the tests and the benchmarks all host the server through this class.
+/// </summary>
+public static class FaceIndexServer
+{
+    /// <summary>Short command-line switches and the settings they stand for.</summary>
+    private static readonly Dictionary<string, string> s_switches = new(StringComparer.Ordinal)
+    {
+        ["--port"] = "Server:Port",
+        ["--address"] = "Server:Address",
+        ["--metrics-port"] = "Server:MetricsPort",
+        ["--data"] = "Storage:DataDirectory",
+        ["--models"] = "Vision:ModelsDirectory",
+        ["--provider"] = "Vision:Provider",
+    };
+
+    /// <summary>
+    /// A builder with FaceIndex's configuration sources and services. Callers may change it (for
+    /// example <c>builder.WebHost.UseTestServer()</c>) before <see cref="Build"/>.
+    /// </summary>
+    /// <param name="args">Command-line arguments: <c>--Section:Setting=value</c>, or the short switches --port, --address, --metrics-port, --data, --models, --provider; <c>--config FILE</c> adds a JSON file.</param>
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
+        var configuration = builder.Configuration;
+        configuration.Sources.Clear();
+        configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
+        var extra = ConfigFile(args);
+        if (extra is not null)
+        {
+            configuration.AddJsonFile(Path.GetFullPath(extra), optional: false, reloadOnChange: false);
+        }
+
+        configuration.AddEnvironmentVariables("FACEINDEX__");
+        configuration.AddCommandLine(WithoutConfigFile(args), s_switches);
+
+        var services = builder.Services;
+        Bind<ServerOptions>(services, "Server", o => o.Validate());
+        Bind<AuthOptions>(services, "Auth", o => o.Validate());
+        Bind<StorageOptions>(services, "Storage", o => o.Validate());
+        Bind<IndexOptions>(services, "Index", o => o.Validate());
+        Bind<IndexingOptions>(services, "Indexing", o => o.Validate());
+        Bind<VisionOptions>(services, "Vision", o => o.Validate());
+
+        services.AddSingleton<HealthServiceImpl>();
+        services.AddSingleton<ServerRuntime>();
+        services.AddHostedService(sp => sp.GetRequiredService<ServerRuntime>());
+        services.AddSingleton<ServerMetrics>();
+        services.AddSingleton<CallInterceptor>();
+        services.AddSingleton<ApiKeyInterceptor>();
+        services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<CallInterceptor>();
+            grpc.Interceptors.Add<ApiKeyInterceptor>();
+            grpc.EnableDetailedErrors = false;
+        });
+        services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>()
+            .Configure<IOptions<ServerOptions>>((grpc, server) => grpc.MaxReceiveMessageSize = server.Value.MaxMessageBytes);
+        services.AddGrpcReflection();
+        services.AddOptions<HostOptions>()
+            .Configure<IOptions<ServerOptions>>((host, server) => host.ShutdownTimeout = server.Value.ShutdownTimeout);
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var server = context.Configuration.GetSection("Server").Get<ServerOptions>() ?? new ServerOptions();
+            server.Validate();
+            var address = System.Net.IPAddress.Parse(server.Address);
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Listen(address, server.Port, listen => listen.Protocols = HttpProtocols.Http2);
+            if (server.MetricsPort > 0)
+            {
+                kestrel.Listen(address, server.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>Builds the application from <paramref name="builder"/> and maps its endpoints.</summary>
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var app = builder.Build();
+        var server = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
+
+        // Resolving the options here runs their validation before anything starts: a bad setting
+        // stops the server with a message that names it.
+        _ = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<IndexOptions>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<IndexingOptions>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<VisionOptions>>().Value;
+        _ = app.Services.GetRequiredService<ServerMetrics>();
+
+        if (server.MetricsPort > 0)
+        {
+            app.UseMetricServer(server.MetricsPort);
+        }
+
+        app.MapGrpcService<FaceIndexService>();
+        app.MapGrpcService<HealthServiceImpl>();
+        if (server.Reflection)
+        {
+            app.MapGrpcReflectionService();
+        }
+
+        return app;
+    }
+
+    /// <summary>Builds and runs the server until it is stopped (Ctrl+C or SIGTERM: drains, snapshots, checkpoints).</summary>
+    public static async Task RunAsync(string[] args, CancellationToken ct = default)
+    {
+        var app = Build(CreateBuilder(args));
+        await app.RunAsync(ct).ConfigureAwait(false);
+    }
+
+    private static void Bind<T>(IServiceCollection services, string section, Action<T> validate)
+        where T : class
+    {
+        services.AddOptions<T>()
+            .BindConfiguration(section)
+            .Validate(
+                options =>
+                {
+                    validate(options);
+                    return true;
+                });
+    }
+
+    private static string? ConfigFile(string[] args)
+    {
+        for (int i = 0; i < args.Length - 1; i++)
+        {
+            if (args[i] == "--config")
+            {
+                return args[i + 1];
+            }
+        }
+
+        return null;
+    }
+
+    private static string[] WithoutConfigFile(string[] args)
+    {
+        var rest = new List<string>(args.Length);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--config")
+            {
+                i++;
+                continue;
+            }
+
+            rest.Add(args[i]);
+        }
+
+        return [.. rest];
+    }
+}

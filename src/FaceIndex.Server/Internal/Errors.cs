@@ -1,0 +1,64 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using FaceIndex.Core;
+using Grpc.Core;
+
+namespace FaceIndex.Server.Internal;
+
+/// <summary>
+/// The one place that turns domain errors into gRPC statuses, and the throw helpers of the
+/// service edge. Messages tell the client what to fix; exception text of faults never reaches it.
+/// A machine-readable reason (NO_FACE, MODEL_MISMATCH, …) travels in the <c>faceindex-reason</c> trailer.
+/// </summary>
+internal static class Errors
+{
+    /// <summary>Trailer that carries the machine-readable reason of an error.</summary>
+    public const string ReasonTrailer = "faceindex-reason";
+
+    /// <summary>The status code of a domain error.</summary>
+    public static StatusCode StatusOf(FaceIndexError error) => error switch
+    {
+        FaceIndexError.ImageUnreadable or FaceIndexError.ImageTruncated or FaceIndexError.ImageTooLarge
+            or FaceIndexError.ImageTooSmall or FaceIndexError.NoFace or FaceIndexError.MultipleFaces
+            or FaceIndexError.InvalidVector or FaceIndexError.InvalidArgument => StatusCode.InvalidArgument,
+        FaceIndexError.ModelMismatch => StatusCode.FailedPrecondition,
+        FaceIndexError.NotFound => StatusCode.NotFound,
+        FaceIndexError.AlreadyExists => StatusCode.AlreadyExists,
+        FaceIndexError.StorageUnavailable or FaceIndexError.ModelMissing or FaceIndexError.ProviderUnavailable => StatusCode.Unavailable,
+        _ => StatusCode.Internal,
+    };
+
+    /// <summary>NO_FACE for <see cref="FaceIndexError.NoFace"/>, and so on.</summary>
+    public static string ReasonOf(FaceIndexError error)
+    {
+        var name = error.ToString();
+        var text = new StringBuilder(name.Length + 4);
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (i > 0 && char.IsUpper(name[i]))
+            {
+                text.Append('_');
+            }
+
+            text.Append(char.ToUpperInvariant(name[i]));
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The RPC exception for a domain error.</summary>
+    public static RpcException ToRpc(FaceIndexException ex) => Rpc(StatusOf(ex.Error), ReasonOf(ex.Error), ex.Message);
+
+    /// <summary>An RPC exception with a status, a reason and a message for the client.</summary>
+    public static RpcException Rpc(StatusCode code, string reason, string message) =>
+        new(new Status(code, message), new Metadata { { ReasonTrailer, reason } });
+
+    [DoesNotReturn]
+    public static void ThrowInvalid(string message) => throw Rpc(StatusCode.InvalidArgument, "INVALID_ARGUMENT", message);
+
+    [DoesNotReturn]
+    public static void ThrowNotFound(string message) => throw Rpc(StatusCode.NotFound, "NOT_FOUND", message);
+
+    [DoesNotReturn]
+    public static void Throw(FaceIndexError error, string message) => throw Rpc(StatusOf(error), ReasonOf(error), message);
+}

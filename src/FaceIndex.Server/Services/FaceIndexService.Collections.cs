@@ -1,0 +1,97 @@
+using FaceIndex.Server.Internal;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using V1 = FaceIndex.Protocol.V1;
+
+namespace FaceIndex.Server.Services;
+
+internal sealed partial class FaceIndexService
+{
+    public override async Task<V1.Collection> CreateCollection(V1.CreateCollectionRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.Name))
+        {
+            Errors.ThrowInvalid("The collection name must not be empty.");
+        }
+
+        var name = Collection(request.Name, context, write: true);
+        if (!await Database.CreateCollectionAsync(name, context.CancellationToken).ConfigureAwait(false))
+        {
+            throw Errors.Rpc(StatusCode.AlreadyExists, "ALREADY_EXISTS", $"Collection '{name}' exists already.");
+        }
+
+        return Proto.Collection(RequireCollection(name));
+    }
+
+    public override Task<V1.ListCollectionsResponse> ListCollections(V1.ListCollectionsRequest request, ServerCallContext context)
+    {
+        var caller = Caller.Of(context);
+        var response = new V1.ListCollectionsResponse();
+        foreach (var collection in Database.ListCollections())
+        {
+            if (caller.MaySee(collection.Name))
+            {
+                response.Collections.Add(Proto.Collection(collection));
+            }
+        }
+
+        return Task.FromResult(response);
+    }
+
+    public override async Task<V1.DeleteCollectionResponse> DeleteCollection(V1.DeleteCollectionRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.Name))
+        {
+            Errors.ThrowInvalid("The collection name must not be empty.");
+        }
+
+        var name = Collection(request.Name, context, write: true);
+        if (name == FaceDatabase.DefaultCollection)
+        {
+            throw Errors.Rpc(StatusCode.FailedPrecondition, "DEFAULT_COLLECTION", "The default collection cannot be deleted; delete its persons instead.");
+        }
+
+        var deleted = await Database.DeleteCollectionAsync(name, context.CancellationToken).ConfigureAwait(false);
+        if (deleted is null)
+        {
+            Errors.ThrowNotFound($"Collection '{name}' does not exist.");
+        }
+
+        return new V1.DeleteCollectionResponse { DeletedFaces = deleted.Value };
+    }
+
+    public override Task<V1.StatsResponse> Stats(V1.StatsRequest request, ServerCallContext context)
+    {
+        var caller = Caller.Of(context);
+        var store = Database.GetStoreStats();
+        var index = Database.IndexOptions;
+        var response = new V1.StatsResponse
+        {
+            ModelVersion = Pipeline.ModelVersion,
+            DefaultThreshold = runtime.MatchThreshold,
+            StoreLogBytes = store.LogBytes,
+            Index = new V1.IndexParameters { M = index.M, EfConstruction = index.EfConstruction, EfSearch = index.EfSearch, ExactBelow = runtime.ExactSearchBelow },
+        };
+        if (store.LastCheckpoint is { } checkpoint)
+        {
+            response.LastCheckpoint = Timestamp.FromDateTimeOffset(checkpoint);
+        }
+
+        var collections = string.IsNullOrEmpty(request.Collection)
+            ? Database.ListCollections().Where(c => caller.MaySee(c.Name)).ToList()
+            : [RequireCollection(Collection(request.Collection, context, write: false))];
+        foreach (var collection in collections)
+        {
+            response.Collections++;
+            response.Faces += collection.FaceCount;
+            response.Persons += collection.PersonCount;
+            if (Database.TryGetIndexStats(collection.Name, out long indexed, out long pending))
+            {
+                response.IndexedFaces += indexed;
+                response.PendingFaces += pending;
+            }
+        }
+
+        return Task.FromResult(response);
+    }
+}

@@ -1,0 +1,155 @@
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using FaceIndex.Core;
+using FaceIndex.Server.Internal;
+using FaceIndex.Storage;
+using Grpc.Core;
+using V1 = FaceIndex.Protocol.V1;
+
+namespace FaceIndex.Server.Services;
+
+internal sealed partial class FaceIndexService
+{
+    public override async Task<V1.EnrollResponse> Enroll(V1.EnrollRequest request, ServerCallContext context)
+    {
+        var collection = Collection(request.Collection, context, write: true);
+        return await EnrollAsync(collection, request, context.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads the stream and enrols up to <see cref="ServerOptions.EnrollStreamWindow"/> requests at a time
+    /// (they share the store's group commits); results go back in request order, one per request. A
+    /// failed item is reported in its result and does not end the stream.
+    /// </summary>
+    public override async Task EnrollStream(IAsyncStreamReader<V1.EnrollRequest> requestStream, IServerStreamWriter<V1.EnrollStreamResult> responseStream, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        using var window = new SemaphoreSlim(_options.EnrollStreamWindow);
+        var inFlight = Channel.CreateUnbounded<Task<V1.EnrollStreamResult>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var writer = Task.Run(
+            async () =>
+            {
+                await foreach (var result in inFlight.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+                {
+                    await responseStream.WriteAsync(await result.ConfigureAwait(false), ct).ConfigureAwait(false);
+                }
+            },
+            ct);
+
+        try
+        {
+            int index = 0;
+            await foreach (var request in requestStream.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                await window.WaitAsync(ct).ConfigureAwait(false);
+                var item = EnrollItemAsync(index++, request, context, window, ct);
+                await inFlight.Writer.WriteAsync(item, ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            inFlight.Writer.TryComplete();
+        }
+
+        await writer.ConfigureAwait(false);
+    }
+
+    private async Task<V1.EnrollStreamResult> EnrollItemAsync(int index, V1.EnrollRequest request, ServerCallContext context, SemaphoreSlim window, CancellationToken ct)
+    {
+        var result = new V1.EnrollStreamResult { Index = index, ClientRef = request.ClientRef };
+        try
+        {
+            var collection = Collection(request.Collection, context, write: true);
+            result.Response = await EnrollAsync(collection, request, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RpcException or FaceIndexException)
+        {
+            var rpc = ex as RpcException ?? Errors.ToRpc((FaceIndexException)ex);
+            result.Error = new V1.ErrorDetail
+            {
+                Code = (int)rpc.StatusCode,
+                Message = rpc.Status.Detail,
+                Reason = rpc.Trailers.GetValue(Errors.ReasonTrailer) ?? rpc.StatusCode.ToString(),
+            };
+        }
+        finally
+        {
+            window.Release();
+        }
+
+        return result;
+    }
+
+    private async Task<V1.EnrollResponse> EnrollAsync(string collection, V1.EnrollRequest request, CancellationToken ct)
+    {
+        var personId = PersonId(request.PersonId);
+        var record = RequireCollection(collection);
+        var tags = Proto.Map(request.Tags);
+        List<NewFace> faces;
+        byte[]? contentHash = null;
+        int ignored = 0;
+        switch (request.InputCase)
+        {
+            case V1.EnrollRequest.InputOneofCase.Image:
+                contentHash = SHA256.HashData(request.Image.Span);
+                if (Database.FindByContentHash(collection, personId, contentHash) is { } stored)
+                {
+                    return Response(stored, duplicate: true, ignored: 0);
+                }
+
+                var detected = await AnalyzeAsync(request.Image, record, ct).ConfigureAwait(false);
+                faces = SelectFaces(detected, request.FacePolicy, out ignored);
+                break;
+            case V1.EnrollRequest.InputOneofCase.Vector:
+                faces = [new NewFace(ParseVector(request.Vector, record), null, 0f)];
+                break;
+            default:
+                Errors.ThrowInvalid("An enrol request carries an image or a vector; this one has neither.");
+                return null!;
+        }
+
+        var result = await Database.AddFacesAsync(collection, personId, faces, record.ModelVersion, contentHash, tags, ct).ConfigureAwait(false);
+        if (!result.Duplicate)
+        {
+            metrics.Enrolled(result.Faces.Count);
+        }
+
+        return Response(result.Faces, result.Duplicate, ignored);
+    }
+
+    /// <summary>The faces that the policy enrols (faces come largest first).</summary>
+    private static List<NewFace> SelectFaces(IReadOnlyList<Vision.DetectedFace> detected, V1.FacePolicy policy, out int ignored)
+    {
+        if (detected.Count == 0)
+        {
+            Errors.Throw(FaceIndexError.NoFace, "No face was found in the image (faces smaller than Vision:MinFaceSize pixels are not detected).");
+        }
+
+        if (policy == V1.FacePolicy.ExactlyOne && detected.Count != 1)
+        {
+            Errors.Throw(FaceIndexError.MultipleFaces, $"The policy FACE_POLICY_EXACTLY_ONE needs one face; the image holds {detected.Count}.");
+        }
+
+        int take = policy == V1.FacePolicy.All ? detected.Count : 1;
+        ignored = detected.Count - take;
+        var faces = new List<NewFace>(take);
+        for (int i = 0; i < take; i++)
+        {
+            var face = detected[i];
+            faces.Add(new NewFace(face.Vector, new BoundingBox(face.Box.X, face.Box.Y, face.Box.Width, face.Box.Height), face.Score));
+        }
+
+        return faces;
+    }
+
+    private static V1.EnrollResponse Response(IReadOnlyList<FaceRecord> faces, bool duplicate, int ignored)
+    {
+        var response = new V1.EnrollResponse { Duplicate = duplicate, FacesIgnored = ignored };
+        foreach (var face in faces)
+        {
+            response.Faces.Add(Proto.Face(face));
+        }
+
+        return response;
+    }
+}

@@ -1,0 +1,101 @@
+using FaceIndex.Protocol.V1;
+using FaceIndex.Testing;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Grpc.Reflection.V1Alpha;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FaceIndex.IntegrationTests;
+
+/// <summary>API keys, health, reflection, and the server on a real loopback port.</summary>
+public sealed class AccessTests
+{
+    private const string WriterKey = "writer-key-0123456789";
+    private const string ReaderKey = "reader-key-0123456789";
+    private const string LobbyKey = "lobby-only-0123456789";
+
+    private static readonly string[] s_auth =
+    [
+        "--Auth:Enabled=true",
+        "--Auth:Keys:0:Name=writer", "--Auth:Keys:0:Key=" + WriterKey, "--Auth:Keys:0:Collections:0=*",
+        "--Auth:Keys:1:Name=reader", "--Auth:Keys:1:Key=" + ReaderKey, "--Auth:Keys:1:Collections:0=*", "--Auth:Keys:1:ReadOnly=true",
+        "--Auth:Keys:2:Name=lobby", "--Auth:Keys:2:Key=" + LobbyKey, "--Auth:Keys:2:Collections:0=lobby",
+    ];
+
+    [Fact]
+    public async Task With_auth_on_a_missing_or_wrong_key_is_refused_and_scopes_are_enforced()
+    {
+        using var dir = TestPaths.NewTempDirectory();
+        await using var host = await ServerHost.StartAsync(dir.Path, s_auth);
+        var client = host.Client;
+        var enroll = Deepface.Enroll("p-8-9", "img8.jpg");
+
+        var none = await Assert.ThrowsAsync<RpcException>(() => client.EnrollAsync(enroll).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, none.StatusCode);
+        var wrong = await Assert.ThrowsAsync<RpcException>(() => client.EnrollAsync(enroll, Key("not-a-valid-key-at-all")).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, wrong.StatusCode);
+
+        Assert.Single((await client.EnrollAsync(enroll, Key(WriterKey))).Faces);
+        var bearer = new Metadata { { "authorization", "Bearer " + ReaderKey } };
+        Assert.Equal("p-8-9", (await client.SearchAsync(new SearchRequest { Image = Deepface.Bytes("img9.jpg") }, bearer)).Faces[0].Matches[0].PersonId);
+
+        var readOnly = await Assert.ThrowsAsync<RpcException>(() => client.EnrollAsync(Deepface.Enroll("p-16-17", "img16.jpg"), Key(ReaderKey)).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, readOnly.StatusCode);
+        var outOfScope = await Assert.ThrowsAsync<RpcException>(() => client.SearchAsync(new SearchRequest { Image = Deepface.Bytes("img9.jpg") }, Key(LobbyKey)).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, outOfScope.StatusCode);
+
+        await client.CreateCollectionAsync(new CreateCollectionRequest { Name = "lobby" }, Key(LobbyKey));
+        var listed = await client.ListCollectionsAsync(new ListCollectionsRequest(), Key(LobbyKey));
+        Assert.Equal(["lobby"], listed.Collections.Select(c => c.Name));
+
+        // Health stays open for load balancers.
+        var health = new Health.HealthClient(host.Channel);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
+    }
+
+    [Fact]
+    public async Task On_a_loopback_port_health_says_serving_and_reflection_lists_the_service()
+    {
+        using var dir = TestPaths.NewTempDirectory();
+        string[] args =
+        [
+            "--Storage:DataDirectory=" + dir.Path, "--Vision:ModelsDirectory=" + TestPaths.Models,
+            "--Server:Port=0", "--Server:MetricsPort=0",
+        ];
+        var app = Server.FaceIndexServer.Build(Server.FaceIndexServer.CreateBuilder(args));
+        await app.StartAsync();
+        try
+        {
+            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+            Assert.StartsWith("http://127.0.0.1:", address);
+            using var channel = GrpcChannel.ForAddress(address);
+            var health = new Health.HealthClient(channel);
+            var status = await health.CheckAsync(new HealthCheckRequest { Service = "faceindex.v1.FaceIndex" });
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, status.Status);
+
+            var reflection = new ServerReflection.ServerReflectionClient(channel);
+            using var call = reflection.ServerReflectionInfo();
+            await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+            await call.RequestStream.CompleteAsync();
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+            Assert.Contains("faceindex.v1.FaceIndex", services);
+            Assert.Contains("grpc.health.v1.Health", services);
+
+            var client = new Protocol.V1.FaceIndex.FaceIndexClient(channel);
+            var reply = await client.EnrollAsync(Deepface.Enroll("p-8-9", "img8.jpg"));
+            Assert.Equal("p-8-9", (await client.SearchAsync(new SearchRequest { Image = Deepface.Bytes("img9.jpg") })).Faces[0].Matches[0].PersonId);
+            Assert.Single(reply.Faces);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private static Metadata Key(string key) => new() { { "x-api-key", key } };
+}

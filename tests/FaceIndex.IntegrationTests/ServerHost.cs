@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using FaceIndex.Protocol.V1;
+using FaceIndex.Testing;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Logging;
+
+namespace FaceIndex.IntegrationTests;
+
+/// <summary>
+/// The real server (models, store, index, interceptors) hosted in-process on TestHost over a data
+/// directory, with a gRPC client on its handler. Records Error logs so that a test fails on an
+/// unexpected fault.
+/// </summary>
+internal sealed class ServerHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ErrorLog _errors;
+
+    private ServerHost(WebApplication app, ErrorLog errors, GrpcChannel channel)
+    {
+        _app = app;
+        _errors = errors;
+        Channel = channel;
+        Client = new Protocol.V1.FaceIndex.FaceIndexClient(channel);
+    }
+
+    public GrpcChannel Channel { get; }
+
+    public Protocol.V1.FaceIndex.FaceIndexClient Client { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Error-level log lines so far.</summary>
+    public IReadOnlyCollection<string> Errors => _errors.Lines;
+
+    /// <summary>Starts a server on <paramref name="dataDirectory"/>; extra arguments are --Section:Setting=value.</summary>
+    public static async Task<ServerHost> StartAsync(string dataDirectory, params string[] settings)
+    {
+        string[] args =
+        [
+            "--Storage:DataDirectory=" + dataDirectory,
+            "--Vision:ModelsDirectory=" + TestPaths.Models,
+            "--Server:MetricsPort=0",
+            "--Storage:MemoryBudgetBytes=" + (32L << 20),
+            "--Storage:IndexBuckets=" + (1L << 14),
+            "--Storage:WalMemoryBytes=" + (4L << 20),
+            "--Storage:SegmentSizeBytes=" + (16L << 20),
+            .. settings,
+        ];
+        var builder = Server.FaceIndexServer.CreateBuilder(args);
+        builder.WebHost.UseTestServer();
+        var errors = new ErrorLog();
+        builder.Logging.AddProvider(errors);
+        var app = Server.FaceIndexServer.Build(builder);
+        await app.StartAsync();
+        var server = app.GetTestServer();
+        var channel = GrpcChannel.ForAddress(server.BaseAddress, new GrpcChannelOptions
+        {
+            HttpHandler = server.CreateHandler(),
+            MaxReceiveMessageSize = 64 << 20,
+            MaxSendMessageSize = 64 << 20,
+        });
+        return new ServerHost(app, errors, channel);
+    }
+
+    /// <summary>Stops the server gracefully (drain, snapshots, checkpoint) and checks that nothing logged an error.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Assert.True(_errors.Lines.IsEmpty, "Unexpected error logs:\n" + string.Join("\n", _errors.Lines));
+    }
+
+    private sealed class ErrorLog : ILoggerProvider
+    {
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(ErrorLog owner, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (IsEnabled(logLevel))
+                {
+                    owner.Lines.Enqueue($"{category}: {formatter(state, exception)} {exception}");
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Images of ../shared/faces/deepface and the identities that its master.csv establishes.</summary>
+internal static class Deepface
+{
+    /// <summary>Identities (connected by "Yes" pairs of master.csv), each with its images.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> People = new Dictionary<string, string[]>
+    {
+        ["angelina"] = ["img1.jpg", "img2.jpg", "img4.jpg", "img5.jpg", "img6.jpg", "img7.jpg", "img10.jpg", "img11.jpg"],
+        ["jennifer"] = ["img13.jpg", "img14.jpg", "img15.jpg"],
+        ["p-3-12"] = ["img3.jpg", "img12.jpg"],
+        ["p-8-9"] = ["img8.jpg", "img9.jpg"],
+        ["p-16-17"] = ["img16.jpg", "img17.jpg"],
+        ["p-18-19"] = ["img18.jpg", "img19.jpg"],
+        ["p-20-21"] = ["img20.jpg", "img21.jpg"],
+        ["p-22-23"] = ["img22.jpg", "img23.jpg"],
+        ["p-24-25"] = ["img24.jpg", "img25.jpg"],
+    };
+
+    public static byte[] Image(string file) => File.ReadAllBytes(TestPaths.Faces("deepface", file));
+
+    public static Google.Protobuf.ByteString Bytes(string file) => Google.Protobuf.ByteString.CopyFrom(Image(file));
+
+    /// <summary>People of ../shared/faces/lfw-disjoint: never enrolled by the tests, for open-set checks.</summary>
+    public static Google.Protobuf.ByteString Stranger(string name, int number = 1) =>
+        Google.Protobuf.ByteString.CopyFrom(File.ReadAllBytes(TestPaths.Faces("lfw-disjoint", name, $"{name}_{number:D4}.jpg")));
+
+    public static EnrollRequest Enroll(string person, string file, string collection = "") =>
+        new() { Collection = collection, PersonId = person, Image = Bytes(file) };
+}
