@@ -18,6 +18,7 @@ public sealed partial class HnswIndex
                 ref Unsafe.As<FaceVector, byte>(ref Unsafe.AsRef(in vector)),
                 GraphStorage.VectorBytes);
 
+            Publish(storage, slot, id);
             Link(storage, slot, level);
         }
         finally
@@ -80,7 +81,8 @@ public sealed partial class HnswIndex
 
     /// <summary>
     /// Draws the level, checks the id, and takes a slot (and an upper-layer block), growing the
-    /// storage when it is full. Returns with the structure lock held shared.
+    /// storage when it is full. The slot comes back tombstoned (pending): no scan returns it
+    /// before <see cref="Publish"/>. Returns with the structure lock held shared.
     /// </summary>
     private int Reserve(long id, out int level, out GraphStorage storage)
     {
@@ -109,10 +111,9 @@ public sealed partial class HnswIndex
                     bool slotFree = _freeSlots.Count > 0 || _nextSlot < storage.Capacity;
                     if (slotFree && storage.UpperUsed + needUpper <= storage.UpperCapacity)
                     {
-                        slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _nextSlot++;
+                        slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : NewSlot(storage);
                         storage.UpperRef[slot] = level == 0 ? 0 : storage.AllocateUpper(level);
                         storage.Ids[slot] = id;
-                        storage.ClearDeleted(slot);
                         _idMap.Add(id, slot, storage.Ids);
                         _count++;
                     }
@@ -131,6 +132,34 @@ public sealed partial class HnswIndex
             }
 
             Grow(_nextSlot + 1, needUpper);
+        }
+    }
+
+    /// <summary>
+    /// Takes a never-used slot: its tombstone is set before the slot count that lock-free scans
+    /// read is raised, so a scan never sees the slot's unwritten vector. Free slots keep the
+    /// tombstone they had since the repair that freed them.
+    /// </summary>
+    private int NewSlot(GraphStorage storage)
+    {
+        int slot = _nextSlot;
+        storage.SetDeleted(slot);
+        Volatile.Write(ref _nextSlot, slot + 1);
+        return slot;
+    }
+
+    /// <summary>
+    /// Clears the pending tombstone once the vector is written, unless the id was removed (or
+    /// removed and added again elsewhere) meanwhile: then the slot stays deleted, as counted.
+    /// </summary>
+    private void Publish(GraphStorage storage, int slot, long id)
+    {
+        lock (_allocationLock)
+        {
+            if (_idMap.TryGet(id, storage.Ids, out int current) && current == slot)
+            {
+                storage.ClearDeleted(slot);
+            }
         }
     }
 

@@ -25,6 +25,12 @@ public sealed partial class HnswIndex
     /// Writes a snapshot of the index (format: docs/index-format.md). Waits for running adds and
     /// removes and blocks new ones while it writes; searches go on.
     /// </summary>
+    /// <remarks>
+    /// The stream is written sequentially and never sought or truncated, so a crash part-way
+    /// leaves a partial snapshot behind. A snapshot that replaces an earlier one must therefore
+    /// go to a temporary file that is flushed to disk and then renamed over the old one, which
+    /// is what <see cref="Save(string, long)"/> does.
+    /// </remarks>
     /// <param name="stream">Destination, written sequentially from its current position.</param>
     /// <param name="watermark">The caller's position (for example the store's log address) that the index covers; returned by <see cref="Load"/>.</param>
     public unsafe void Save(Stream stream, long watermark)
@@ -88,9 +94,37 @@ public sealed partial class HnswIndex
         }
     }
 
-    /// <summary>Reads a snapshot written by <see cref="Save"/>.</summary>
+    /// <summary>
+    /// Writes a snapshot to <paramref name="path"/> atomically: to <c>path.tmp</c> first, flushed
+    /// to disk, then renamed over <paramref name="path"/>. A crash at any point leaves either the
+    /// previous file or the complete new one under <paramref name="path"/>.
+    /// </summary>
+    /// <param name="path">The snapshot file; its directory must exist.</param>
+    /// <param name="watermark">As for <see cref="Save(Stream, long)"/>.</param>
+    public void Save(string path, long watermark)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string temporary = path + ".tmp";
+        try
+        {
+            using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, CopyChunk))
+            {
+                Save(file, watermark);
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    /// <summary>Reads a snapshot written by <see cref="Save(Stream, long)"/>.</summary>
     /// <param name="stream">Source, read sequentially from its current position.</param>
-    /// <param name="watermark">The watermark given to <see cref="Save"/>.</param>
+    /// <param name="watermark">The watermark given to <see cref="Save(Stream, long)"/>.</param>
     /// <exception cref="IndexSnapshotException">Not a snapshot, another version, truncated, or corrupt: rebuild the index.</exception>
     public static HnswIndex Load(Stream stream, out long watermark)
     {
@@ -102,10 +136,10 @@ public sealed partial class HnswIndex
         return index;
     }
 
-    /// <summary>Reads a snapshot written by <see cref="Save"/>; a refused snapshot is a value, not an exception.</summary>
+    /// <summary>Reads a snapshot written by <see cref="Save(Stream, long)"/>; a refused snapshot is a value, not an exception.</summary>
     /// <param name="stream">Source, read sequentially from its current position.</param>
     /// <param name="index">The loaded index, when true.</param>
-    /// <param name="watermark">The watermark given to <see cref="Save"/>, when true.</param>
+    /// <param name="watermark">The watermark given to <see cref="Save(Stream, long)"/>, when true.</param>
     /// <param name="fault">Why the snapshot was refused, when false.</param>
     /// <param name="message">What was wrong, for the log, when false.</param>
     /// <returns>True when loaded.</returns>

@@ -133,6 +133,38 @@ public sealed partial class HnswIndex : IVectorIndex
         }
     }
 
+    /// <summary>
+    /// The ids the index holds (every id for which <see cref="Contains"/> is true), in slot order
+    /// (insertion order, unless slots were reused). For reconciling a loaded snapshot with the
+    /// store at start-up: ids here but no longer in the store are then removed.
+    /// </summary>
+    /// <remarks>A consistent cut: adds and removes wait while the ids are copied (about a millisecond per 100 000 ids).</remarks>
+    public long[] GetIds()
+    {
+        _structureLock.EnterReadLock();
+        try
+        {
+            lock (_allocationLock)
+            {
+                var slots = new int[_idMap.Count];
+                _idMap.CopySlots(slots);
+                Array.Sort(slots);
+                var ids = new long[slots.Length];
+                var slotIds = _storage.Ids;
+                for (int i = 0; i < slots.Length; i++)
+                {
+                    ids[i] = slotIds[slots[i]];
+                }
+
+                return ids;
+            }
+        }
+        finally
+        {
+            _structureLock.ExitReadLock();
+        }
+    }
+
     /// <inheritdoc />
     public unsafe bool TryGetVector(long id, out FaceVector vector)
     {

@@ -9,10 +9,9 @@ public sealed class HnswSnapshotTests(LargeIndexFixture fixture) : IClassFixture
     {
         using var directory = TestPaths.NewTempDirectory();
         var path = Path.Combine(directory.Path, "index.snapshot");
-        using (var file = File.Create(path))
-        {
-            fixture.Hnsw.Save(file, watermark: 123_456_789_012);
-        }
+        File.WriteAllText(path, "an older snapshot");
+        fixture.Hnsw.Save(path, watermark: 123_456_789_012);
+        Assert.Equal(["index.snapshot"], Directory.GetFiles(directory.Path).Select(Path.GetFileName));
 
         using var loaded = LoadFile(path, out long watermark);
         Assert.Equal(123_456_789_012, watermark);

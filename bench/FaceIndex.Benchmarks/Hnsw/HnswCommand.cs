@@ -119,11 +119,7 @@ internal static class HnswCommand
         try
         {
             var clock = Stopwatch.StartNew();
-            using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                index.Save(file, watermark: data.N);
-                file.Flush(flushToDisk: true);
-            }
+            index.Save(path, watermark: data.N);
 
             double save = clock.Elapsed.TotalSeconds;
             long bytes = new FileInfo(path).Length;
@@ -147,7 +143,7 @@ internal static class HnswCommand
             }
 
             Console.WriteLine();
-            Console.WriteLine($"snapshot: {bytes / 1048576.0:F1} MiB ({bytes / (double)data.N:F1} B/vector); save {save:F2} s (fsync'd), load {load:F2} s; watermark {watermark}; identical results for {same}/{data.Queries.Length} queries");
+            Console.WriteLine($"snapshot: {bytes / 1048576.0:F1} MiB ({bytes / (double)data.N:F1} B/vector); save {save:F2} s (temporary file, fsync, rename), load {load:F2} s; watermark {watermark}; identical results for {same}/{data.Queries.Length} queries");
             loaded.Dispose();
         }
         finally

@@ -113,6 +113,19 @@ internal sealed class IdMap
         return true;
     }
 
+    /// <summary>Writes the slot of every entry to <paramref name="destination"/> (at least <see cref="Count"/> long), in table order.</summary>
+    public void CopySlots(Span<int> destination)
+    {
+        int n = 0;
+        foreach (int entry in _table)
+        {
+            if (entry != 0)
+            {
+                destination[n++] = entry - 1;
+            }
+        }
+    }
+
     /// <summary>Empties the map and rebuilds it from the given live slots.</summary>
     public void Rebuild(long[] ids, ReadOnlySpan<int> liveSlots)
     {
