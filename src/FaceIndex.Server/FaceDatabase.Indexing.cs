@@ -13,8 +13,8 @@ public sealed partial class FaceDatabase
     private int _buildRequested;
 
     /// <summary>
-    /// Writes a snapshot of every graph that changed since its last one (each to a temporary file,
-    /// flushed to disk, then renamed over the old snapshot). Runs periodically and at dispose.
+    /// Writes a snapshot of every graph that changed since its last one (atomically: see
+    /// <see cref="HnswIndex.Save(string, long)"/>). Runs periodically and at dispose.
     /// </summary>
     public async Task SnapshotAsync(CancellationToken ct = default)
     {
@@ -31,20 +31,8 @@ public sealed partial class FaceDatabase
 
                 var started = Stopwatch.StartNew();
                 var path = SnapshotPath(index.Name);
-                var temp = path + ".tmp";
                 long watermark = _store.GetStats().LastSequence;
-                await Task.Run(
-                    () =>
-                    {
-                        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-                        {
-                            index.Save(stream, watermark);
-                            stream.Flush(flushToDisk: true);
-                        }
-
-                        File.Move(temp, path, overwrite: true);
-                    },
-                    CancellationToken.None).ConfigureAwait(false);
+                await Task.Run(() => index.Save(path, watermark), CancellationToken.None).ConfigureAwait(false);
                 ServerLog.SnapshotWritten(_logger, index.Name, index.IndexedCount, new FileInfo(path).Length, started.ElapsedMilliseconds);
             }
         }

@@ -69,7 +69,7 @@ public sealed class AccessTests
         await app.StartAsync();
         try
         {
-            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             Assert.StartsWith("http://127.0.0.1:", address);
             using var channel = GrpcChannel.ForAddress(address);
             var health = new Health.HealthClient(channel);

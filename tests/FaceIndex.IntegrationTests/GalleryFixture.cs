@@ -1,4 +1,3 @@
-using FaceIndex.Protocol.V1;
 using FaceIndex.Testing;
 
 namespace FaceIndex.IntegrationTests;

@@ -8,16 +8,21 @@ public sealed class IdentificationTests(GalleryFixture gallery) : IClassFixture<
     [Fact]
     public async Task A_held_out_photo_of_every_enrolled_person_is_identified_at_rank_1()
     {
+        var distances = new List<string>();
         foreach (var (person, file) in gallery.HeldOut)
         {
+            var ranked = await gallery.Client.SearchAsync(new SearchRequest { Image = Deepface.Bytes(file), TopK = 3, Threshold = 4f });
+            var best = ranked.Faces[0].Matches[0];
+            Assert.Equal(person, best.PersonId);
+            Assert.Contains(best.FaceId, gallery.Enrolled[person]);
+            Assert.True(ranked.Faces[0].Box.Width > 20 && ranked.Faces[0].DetectionScore > 0.5f);
+            distances.Add($"{person} {best.Distance:F3}");
+
+            // At the server's calibrated threshold the same person is a match, not unknown.
             var reply = await gallery.Client.SearchAsync(new SearchRequest { Image = Deepface.Bytes(file), TopK = 3 });
-            var face = reply.Faces[0];
-            Assert.False(face.Unknown, $"{file} of {person} came back unknown");
-            Assert.Equal(person, face.Matches[0].PersonId);
-            Assert.True(face.Matches[0].Distance <= reply.Threshold);
-            Assert.InRange(face.Matches[0].Similarity, 0f, 1f);
-            Assert.Contains(face.Matches[0].FaceId, gallery.Enrolled[person]);
-            Assert.True(face.Box.Width > 20 && face.DetectionScore > 0.5f);
+            Assert.False(reply.Faces[0].Unknown, $"{file} of {person} came back unknown at threshold {reply.Threshold}: {string.Join(", ", distances)}");
+            Assert.Equal(person, reply.Faces[0].Matches[0].PersonId);
+            Assert.True(reply.Faces[0].Matches[0].Distance <= reply.Threshold);
         }
     }
 

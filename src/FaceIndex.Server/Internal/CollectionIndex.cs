@@ -144,11 +144,11 @@ internal sealed class CollectionIndex : IDisposable
         return taken;
     }
 
-    /// <summary>Writes the graph to <paramref name="stream"/> and marks it clean.</summary>
-    public void Save(Stream stream, long watermark)
+    /// <summary>Writes the graph's snapshot to <paramref name="path"/> (atomically) and marks it clean.</summary>
+    public void Save(string path, long watermark)
     {
         long version = Interlocked.Read(ref _version);
-        _graph.Save(stream, watermark);
+        _graph.Save(path, watermark);
         Interlocked.Exchange(ref _savedVersion, version);
     }
 
