@@ -11,6 +11,8 @@ public static class CliApp
         var root = new RootCommand("FaceIndex: a face-identity database server and its tools.");
         root.Add(Commands.ModelsCommand.Create());
         root.Add(Commands.ServeCommand.Create());
+        root.Add(Commands.ImportCommand.Create());
+        root.Add(Commands.SearchCommand.Create());
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }
 }

@@ -2,11 +2,7 @@ using FaceIndex.Protocol.V1;
 using FaceIndex.Testing;
 using Grpc.Core;
 using Grpc.Health.V1;
-using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace FaceIndex.IntegrationTests;
 
@@ -60,41 +56,25 @@ public sealed class AccessTests
     public async Task On_a_loopback_port_health_says_serving_and_reflection_lists_the_service()
     {
         using var dir = TestPaths.NewTempDirectory();
-        string[] args =
-        [
-            "--Storage:DataDirectory=" + dir.Path, "--Vision:ModelsDirectory=" + TestPaths.Models,
-            "--Server:Port=0", "--Server:MetricsPort=0",
-        ];
-        var app = Server.FaceIndexServer.Build(Server.FaceIndexServer.CreateBuilder(args));
-        await app.StartAsync();
-        try
-        {
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            Assert.StartsWith("http://127.0.0.1:", address);
-            using var channel = GrpcChannel.ForAddress(address);
-            var health = new Health.HealthClient(channel);
-            var status = await health.CheckAsync(new HealthCheckRequest { Service = "faceindex.v1.FaceIndex" });
-            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, status.Status);
+        await using var host = await ServerHost.StartOnLoopbackAsync(dir.Path);
+        Assert.StartsWith("http://127.0.0.1:", host.Address);
+        var health = new Health.HealthClient(host.Channel);
+        var status = await health.CheckAsync(new HealthCheckRequest { Service = "faceindex.v1.FaceIndex" });
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, status.Status);
 
-            var reflection = new ServerReflection.ServerReflectionClient(channel);
-            using var call = reflection.ServerReflectionInfo();
-            await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
-            await call.RequestStream.CompleteAsync();
-            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
-            var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
-            Assert.Contains("faceindex.v1.FaceIndex", services);
-            Assert.Contains("grpc.health.v1.Health", services);
+        var reflection = new ServerReflection.ServerReflectionClient(host.Channel);
+        using var call = reflection.ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+        Assert.Contains("faceindex.v1.FaceIndex", services);
+        Assert.Contains("grpc.health.v1.Health", services);
 
-            var client = new Protocol.V1.FaceIndex.FaceIndexClient(channel);
-            var reply = await client.EnrollAsync(Deepface.Enroll("p-8-9", "img8.jpg"));
-            Assert.Equal("p-8-9", (await client.SearchAsync(new SearchRequest { Image = Deepface.Bytes("img9.jpg") })).Faces[0].Matches[0].PersonId);
-            Assert.Single(reply.Faces);
-        }
-        finally
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
+        var reply = await host.Client.EnrollAsync(Deepface.Enroll("p-8-9", "img8.jpg"));
+        Assert.Single(reply.Faces);
+        var search = await host.Client.SearchAsync(new SearchRequest { Image = Deepface.Bytes("img9.jpg"), Threshold = 4f });
+        Assert.Equal("p-8-9", search.Faces[0].Matches[0].PersonId);
     }
 
     private static Metadata Key(string key) => new() { { "x-api-key", key } };

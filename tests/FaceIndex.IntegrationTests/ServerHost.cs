@@ -3,7 +3,10 @@ using FaceIndex.Protocol.V1;
 using FaceIndex.Testing;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace FaceIndex.IntegrationTests;
@@ -18,13 +21,17 @@ internal sealed class ServerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ErrorLog _errors;
 
-    private ServerHost(WebApplication app, ErrorLog errors, GrpcChannel channel)
+    private ServerHost(WebApplication app, ErrorLog errors, GrpcChannel channel, string address)
     {
         _app = app;
         _errors = errors;
         Channel = channel;
+        Address = address;
         Client = new Protocol.V1.FaceIndex.FaceIndexClient(channel);
     }
+
+    /// <summary>The server's address (a loopback URL for a server on a real port).</summary>
+    public string Address { get; }
 
     public GrpcChannel Channel { get; }
 
@@ -35,8 +42,13 @@ internal sealed class ServerHost : IAsyncDisposable
     /// <summary>Error-level log lines so far.</summary>
     public IReadOnlyCollection<string> Errors => _errors.Lines;
 
-    /// <summary>Starts a server on <paramref name="dataDirectory"/>; extra arguments are --Section:Setting=value.</summary>
-    public static async Task<ServerHost> StartAsync(string dataDirectory, params string[] settings)
+    /// <summary>Starts a server on <paramref name="dataDirectory"/> in TestHost; extra arguments are --Section:Setting=value.</summary>
+    public static Task<ServerHost> StartAsync(string dataDirectory, params string[] settings) => StartAsync(dataDirectory, loopback: false, settings);
+
+    /// <summary>Starts a server on <paramref name="dataDirectory"/> listening on a free loopback port (Kestrel, HTTP/2).</summary>
+    public static Task<ServerHost> StartOnLoopbackAsync(string dataDirectory, params string[] settings) => StartAsync(dataDirectory, loopback: true, [.. settings, "--Server:Port=0"]);
+
+    private static async Task<ServerHost> StartAsync(string dataDirectory, bool loopback, string[] settings)
     {
         string[] args =
         [
@@ -50,19 +62,29 @@ internal sealed class ServerHost : IAsyncDisposable
             .. settings,
         ];
         var builder = Server.FaceIndexServer.CreateBuilder(args);
-        builder.WebHost.UseTestServer();
+        if (!loopback)
+        {
+            builder.WebHost.UseTestServer();
+        }
+
         var errors = new ErrorLog();
         builder.Logging.AddProvider(errors);
         var app = Server.FaceIndexServer.Build(builder);
         await app.StartAsync();
-        var server = app.GetTestServer();
-        var channel = GrpcChannel.ForAddress(server.BaseAddress, new GrpcChannelOptions
+        var options = new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20, MaxSendMessageSize = 64 << 20 };
+        string address;
+        if (loopback)
         {
-            HttpHandler = server.CreateHandler(),
-            MaxReceiveMessageSize = 64 << 20,
-            MaxSendMessageSize = 64 << 20,
-        });
-        return new ServerHost(app, errors, channel);
+            address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        }
+        else
+        {
+            var server = app.GetTestServer();
+            address = server.BaseAddress.ToString();
+            options.HttpHandler = server.CreateHandler();
+        }
+
+        return new ServerHost(app, errors, GrpcChannel.ForAddress(address, options), address);
     }
 
     /// <summary>Stops the server gracefully (drain, snapshots, checkpoint) and checks that nothing logged an error.</summary>
@@ -125,7 +147,9 @@ internal static class Deepface
 
     /// <summary>People of ../shared/faces/lfw-disjoint: never enrolled by the tests, for open-set checks.</summary>
     public static Google.Protobuf.ByteString Stranger(string name, int number = 1) =>
-        Google.Protobuf.ByteString.CopyFrom(File.ReadAllBytes(TestPaths.Faces("lfw-disjoint", name, $"{name}_{number:D4}.jpg")));
+        Google.Protobuf.ByteString.CopyFrom(File.ReadAllBytes(StrangerPath(name, number)));
+
+    public static string StrangerPath(string name, int number = 1) => TestPaths.Faces("lfw-disjoint", name, $"{name}_{number:D4}.jpg");
 
     public static EnrollRequest Enroll(string person, string file, string collection = "") =>
         new() { Collection = collection, PersonId = person, Image = Bytes(file) };
