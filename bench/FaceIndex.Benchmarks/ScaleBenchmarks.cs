@@ -11,6 +11,8 @@ internal static class ScaleBenchmarks
         ["generate"] = Data.GenerateCommand.Run,
         ["hnsw"] = Hnsw.HnswCommand.Run,
         ["cluster"] = Clustering.ClusterCommand.Run,
+        ["server"] = Server.ServerCommand.Run,
+        ["store"] = Server.StoreCommand.Run,
     };
 
     public static bool TryRun(string[] args, out int exitCode)
