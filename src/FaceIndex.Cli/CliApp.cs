@@ -13,6 +13,7 @@ public static class CliApp
         root.Add(Commands.ServeCommand.Create());
         root.Add(Commands.ImportCommand.Create());
         root.Add(Commands.SearchCommand.Create());
+        root.Add(Commands.HealthCommand.Create());
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }
 }
