@@ -160,6 +160,33 @@ public sealed partial class FaceDatabase : IAsyncDisposable
     public IReadOnlyList<FaceRecord>? FindByContentHash(string collection, string personId, ReadOnlySpan<byte> contentHash) =>
         _store.FindByContentHash(collection, personId, contentHash);
 
+    /// <summary>Stores a small named value durably (for example clustering results); replaces an existing one.</summary>
+    public Task PutBlobAsync(string key, ReadOnlyMemory<byte> value, CancellationToken ct = default) => _store.PutBlobAsync(key, value, ct);
+
+    /// <summary>Reads a value stored by <see cref="PutBlobAsync"/>.</summary>
+    public bool TryGetBlob(string key, [NotNullWhen(true)] out byte[]? value) => _store.TryGetBlob(key, out value);
+
+    /// <summary>Deletes a value; false when there was none.</summary>
+    public Task<bool> DeleteBlobAsync(string key, CancellationToken ct = default) => _store.DeleteBlobAsync(key, ct);
+
+    /// <summary>The keys of stored values that start with <paramref name="prefix"/>, in ordinal order.</summary>
+    public IEnumerable<string> ListBlobKeys(string prefix) => _store.ListBlobKeys(prefix);
+
+    /// <summary>The graph of a collection (for batch jobs such as clustering that query it directly); false when the collection does not exist.</summary>
+    public bool TryGetGraph(string collection, [NotNullWhen(true)] out HnswIndex? graph, out int pending)
+    {
+        if (collection is not null && _indexes.TryGetValue(collection, out var index))
+        {
+            graph = index.Graph;
+            pending = index.PendingCount;
+            return true;
+        }
+
+        graph = null;
+        pending = 0;
+        return false;
+    }
+
     /// <summary>The ids of a collection's live faces, ascending.</summary>
     public long[] GetFaceIds(string collection) => _store.GetFaceIds(collection);
 

@@ -1,3 +1,4 @@
+using FaceIndex.Clustering;
 using FaceIndex.Index;
 using FaceIndex.Server.Internal;
 using FaceIndex.Server.Services;
@@ -63,11 +64,13 @@ public static class FaceIndexServer
         Bind<IndexOptions>(services, "Index", o => o.Validate());
         Bind<IndexingOptions>(services, "Indexing", o => o.Validate());
         Bind<VisionOptions>(services, "Vision", o => o.Validate());
+        Bind<ClusteringOptions>(services, "Clustering", o => o.Validate());
 
         services.AddSingleton<HealthServiceImpl>();
         services.AddSingleton<ServerRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<ServerRuntime>());
         services.AddSingleton<ServerMetrics>();
+        services.AddSingleton<ClusteringJobs>();
         services.AddSingleton<CallInterceptor>();
         services.AddSingleton<ApiKeyInterceptor>();
         services.AddGrpc(grpc =>
@@ -111,6 +114,7 @@ public static class FaceIndexServer
         _ = app.Services.GetRequiredService<IOptions<IndexOptions>>().Value;
         _ = app.Services.GetRequiredService<IOptions<IndexingOptions>>().Value;
         _ = app.Services.GetRequiredService<IOptions<VisionOptions>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<ClusteringOptions>>().Value;
         _ = app.Services.GetRequiredService<ServerMetrics>();
 
         if (server.MetricsPort > 0)

@@ -57,6 +57,7 @@ internal sealed partial class FaceIndexService
             Errors.ThrowNotFound($"Collection '{name}' does not exist.");
         }
 
+        await clustering.DeleteResultsAsync(name, context.CancellationToken).ConfigureAwait(false);
         return new V1.DeleteCollectionResponse { DeletedFaces = deleted.Value };
     }
 

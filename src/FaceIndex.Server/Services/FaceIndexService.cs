@@ -14,7 +14,12 @@ namespace FaceIndex.Server.Services;
 /// as <see cref="FaceIndexException"/> or <see cref="RpcException"/> and mapped to statuses by
 /// <see cref="CallInterceptor"/>.
 /// </summary>
-internal sealed partial class FaceIndexService(ServerRuntime runtime, ServerMetrics metrics, IOptions<ServerOptions> options) : V1.FaceIndex.FaceIndexBase
+internal sealed partial class FaceIndexService(
+    ServerRuntime runtime,
+    ServerMetrics metrics,
+    ClusteringJobs clustering,
+    IOptions<ServerOptions> options,
+    IOptions<Clustering.ClusteringOptions> clusteringDefaults) : V1.FaceIndex.FaceIndexBase
 {
     /// <summary>Bounds of a squared norm of a valid code: a quantized unit vector has |v|² ≈ 127².</summary>
     private const int MinSquaredNorm = (int)(0.8 * 127 * 127);
