@@ -1,19 +1,27 @@
 using System.CommandLine;
+using Spectre.Console;
 
 namespace FaceIndex.Cli;
 
 /// <summary>Builds the <c>faceindex</c> command tree; each verb lives in its own Commands/ file.</summary>
 public static class CliApp
 {
-    /// <summary>Parses and runs the command line.</summary>
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Parses and runs the command line, writing to the process's console.</summary>
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, AnsiConsole.Console);
+
+    /// <summary>Parses and runs the command line, writing everything (help included) to <paramref name="console"/>.</summary>
+    public static async Task<int> RunAsync(string[] args, IAnsiConsole console, CancellationToken ct = default)
     {
         var root = new RootCommand("FaceIndex: a face-identity database server and its tools.");
-        root.Add(Commands.ModelsCommand.Create());
+        root.Add(Commands.ModelsCommand.Create(console));
+        root.Add(Commands.EmbedCommand.Create(console));
+        root.Add(Commands.VerifyCommand.Create(console));
+        root.Add(Commands.EvalCommand.Create(console));
         root.Add(Commands.ServeCommand.Create());
-        root.Add(Commands.ImportCommand.Create());
-        root.Add(Commands.SearchCommand.Create());
-        root.Add(Commands.HealthCommand.Create());
-        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+        root.Add(Commands.ImportCommand.Create(console));
+        root.Add(Commands.SearchCommand.Create(console));
+        root.Add(Commands.HealthCommand.Create(console));
+        var invocation = new InvocationConfiguration { Output = console.Profile.Out.Writer, Error = console.Profile.Out.Writer };
+        return await root.Parse(args).InvokeAsync(invocation, ct).ConfigureAwait(false);
     }
 }

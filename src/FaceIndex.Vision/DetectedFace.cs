@@ -16,3 +16,13 @@ public sealed record DetectedFace(FaceBox Box, float Score, IReadOnlyList<PointF
     /// <summary>The projected, re-normalised 128-D float embedding that <see cref="Vector"/> quantizes.</summary>
     public required float[] Embedding128 { get; init; }
 }
+
+/// <summary>Which face <see cref="FacePipeline.AnalyzeOneAsync"/> returns.</summary>
+public enum FaceSelection
+{
+    /// <summary>The largest face; other faces are ignored.</summary>
+    Largest,
+
+    /// <summary>The only face; several faces are refused with MultipleFaces.</summary>
+    ExactlyOne,
+}

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Drawing;
 using FaceIndex.Core;
 using FaceIndex.Vision.Internal;
@@ -17,30 +18,98 @@ public sealed partial class FacePipeline
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ct.ThrowIfCancellationRequested();
-        var (prepared, usedFallback) = Prepare(image.Span, centreCropFallback);
+        var (prepared, usedFallback, _, _) = Prepare(image.Span, centreCropFallback);
         if (prepared.Count == 0)
         {
             return new AnalysisResult([], false);
         }
 
-        var embeddings = new Task<float[]>[prepared.Count];
-        for (int i = 0; i < prepared.Count; i++)
+        try
         {
-            embeddings[i] = _batcher.EmbedAsync(prepared[i].Aligned, ct);
-        }
+            var aligned = new float[prepared.Count][];
+            for (int i = 0; i < prepared.Count; i++)
+            {
+                aligned[i] = prepared[i].Aligned;
+            }
 
-        await Task.WhenAll(embeddings).ConfigureAwait(false);
-        var faces = new DetectedFace[prepared.Count];
-        for (int i = 0; i < prepared.Count; i++)
+            var embeddings = await EmbedAlignedAsync(aligned, Options.FlipAveraging, ct).ConfigureAwait(false);
+            var faces = new DetectedFace[prepared.Count];
+            for (int i = 0; i < prepared.Count; i++)
+            {
+                faces[i] = Finish(prepared[i], embeddings[i]);
+            }
+
+            return new AnalysisResult(faces, usedFallback);
+        }
+        finally
         {
-            faces[i] = Finish(prepared[i], await embeddings[i].ConfigureAwait(false));
+            foreach (var face in prepared)
+            {
+                face.Release();
+            }
         }
+    }
 
-        return new AnalysisResult(faces, usedFallback);
+    /// <summary>
+    /// The batch API of the embedding stage: embeds many aligned faces (tensors of
+    /// <see cref="FaceAligner.TensorLength"/> floats) through the dynamic batcher, with their mirror
+    /// images when <paramref name="flip"/> is set, and returns one unit 512-D embedding per face.
+    /// </summary>
+    internal async Task<float[][]> EmbedAlignedAsync(IReadOnlyList<float[]> aligned, bool flip, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        int n = aligned.Count;
+        var plain = new Task<float[]>[n];
+        var mirrored = flip ? new Task<float[]>[n] : null;
+        var mirrors = flip ? new float[n][] : null;
+        try
+        {
+            for (int i = 0; i < n; i++)
+            {
+                plain[i] = _batcher.EmbedAsync(aligned[i], ct);
+                if (flip)
+                {
+                    mirrors![i] = ArrayPool<float>.Shared.Rent(FaceAligner.TensorLength);
+                    FaceAligner.Mirror(aligned[i], mirrors[i]);
+                    mirrored![i] = _batcher.EmbedAsync(mirrors[i], ct);
+                }
+            }
+
+            var results = new float[n][];
+            for (int i = 0; i < n; i++)
+            {
+                results[i] = await plain[i].ConfigureAwait(false);
+                if (flip)
+                {
+                    var mirror = await mirrored![i].ConfigureAwait(false);
+                    FaceEmbedder.CombineFlip(results[i], mirror);
+                }
+            }
+
+            return results;
+        }
+        finally
+        {
+            if (mirrors is not null)
+            {
+                // A buffer goes back only once its embedding is done (or was never queued).
+                for (int i = 0; i < n; i++)
+                {
+                    if (mirrors[i] is { } buffer)
+                    {
+                        await AwaitQuietly(mirrored![i]).ConfigureAwait(false);
+                        ArrayPool<float>.Shared.Return(buffer);
+                    }
+                }
+            }
+
+            await AwaitAllQuietly(plain).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The CPU stages up to the embedding: decode, detect, landmarks, align. Largest face first.</summary>
-    internal (List<PreparedFace> Faces, bool UsedFallback) Prepare(ReadOnlySpan<byte> encoded, bool centreCropFallback)
+    /// <remarks>Each face's aligned tensor is rented; the caller releases it with <see cref="PreparedFace.Release"/>.</remarks>
+    internal PreparedImage Prepare(ReadOnlySpan<byte> encoded, bool centreCropFallback)
     {
         using var image = _decoder.Decode(encoded);
         var detections = _detector.Detect(image);
@@ -58,16 +127,17 @@ public sealed partial class FacePipeline
         foreach (var detection in detections)
         {
             var points = _landmarks.Detect(image, detection.Box);
-            var aligned = new float[FaceAligner.TensorLength];
+            var aligned = ArrayPool<float>.Shared.Rent(FaceAligner.TensorLength);
             FaceAligner.Align(image, points, aligned);
             faces.Add(new PreparedFace(detection, points, aligned));
         }
 
         VisionLog.ImageAnalysed(_logger, image.Width, image.Height, faces.Count);
-        return (faces, usedFallback);
+        return new PreparedImage(faces, usedFallback, image.Width, image.Height);
     }
 
-    private DetectedFace Finish(PreparedFace face, float[] embedding512)
+    /// <summary>Projects and quantizes one embedding into the public result.</summary>
+    internal DetectedFace Finish(PreparedFace face, float[] embedding512)
     {
         var embedding128 = new float[FaceVector.Dimensions];
         FaceVector vector = default;
@@ -84,8 +154,54 @@ public sealed partial class FacePipeline
         };
     }
 
-    /// <summary>A face ready to embed.</summary>
-    internal sealed record PreparedFace(Detection Detection, PointF[] Points, float[] Aligned);
+    private static async Task AwaitQuietly(Task? task)
+    {
+        if (task is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The fault reaches the caller from its first await; this only waits for the buffer to be free.
+        }
+    }
+
+    private static async Task AwaitAllQuietly(Task<float[]>?[] tasks)
+    {
+        foreach (var task in tasks)
+        {
+            await AwaitQuietly(task).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A face ready to embed; <see cref="Aligned"/> is a rented buffer (its first <see cref="FaceAligner.TensorLength"/> floats).</summary>
+    internal sealed class PreparedFace(Detection detection, PointF[] points, float[] aligned)
+    {
+        private float[]? _aligned = aligned;
+
+        public Detection Detection { get; } = detection;
+
+        public PointF[] Points { get; } = points;
+
+        public float[] Aligned => _aligned ?? throw new ObjectDisposedException(nameof(PreparedFace));
+
+        /// <summary>Returns the aligned tensor to the pool.</summary>
+        public void Release()
+        {
+            if (Interlocked.Exchange(ref _aligned, null) is { } buffer)
+            {
+                ArrayPool<float>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>The faces of one image ready to embed, whether they came from the centre-crop fallback, and the oriented image size.</summary>
+    internal sealed record PreparedImage(List<PreparedFace> Faces, bool UsedFallback, int Width, int Height);
 
     /// <summary>Faces of one image, and whether they came from the centre-crop fallback.</summary>
     internal sealed record AnalysisResult(IReadOnlyList<DetectedFace> Faces, bool UsedFallback);

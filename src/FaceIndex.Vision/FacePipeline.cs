@@ -38,8 +38,26 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     /// <summary>The model-version tag that every vector from this pipeline carries (e.g. "fr512-pca128-v1").</summary>
     public string ModelVersion => _bundle.Manifest.ModelVersion;
 
+    /// <summary>
+    /// The model's default verification threshold: two codes from this pipeline show the same person
+    /// when their squared L2 distance (<see cref="Similarity.Distance"/>) is at most this value.
+    /// Recorded in the bundle's manifest, chosen with the LFW-protocol evaluator on the development set
+    /// named by <see cref="DefaultThresholdSource"/>; servers use it as their default match threshold.
+    /// </summary>
+    public float DefaultThreshold => _bundle.Manifest.Verification.DefaultThreshold;
+
+    /// <summary>The development pair list <see cref="DefaultThreshold"/> was chosen on.</summary>
+    public string DefaultThresholdSource => _bundle.Manifest.Verification.ChosenOn;
+
     /// <summary>The options the pipeline was built with.</summary>
     public VisionOptions Options { get; }
+
+    /// <summary>
+    /// Identifies everything that determines the 512-D embeddings (the Vision assembly build, which
+    /// embeds the bundle, and the detector settings): the evaluator's embedding cache is keyed by it.
+    /// </summary>
+    internal string CacheFingerprint =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ModelVersion}|{typeof(FacePipeline).Module.ModuleVersionId:N}|{Options.DetectionThreshold}|{Options.NmsIouThreshold}|{Options.MinFaceSize}");
 
     /// <summary>The projection (null only for a pipeline built to fit one).</summary>
     internal Projection? Projection => _bundle.Projection;
@@ -81,6 +99,31 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         return result.Faces;
     }
 
+    /// <summary>
+    /// The face of an image where exactly one is required (enrolment of a person, verification):
+    /// the largest face, or with <see cref="FaceSelection.ExactlyOne"/> the only one.
+    /// </summary>
+    /// <exception cref="FaceIndexException">
+    /// NoFace when none is found; MultipleFaces under <see cref="FaceSelection.ExactlyOne"/> when several are;
+    /// ImageUnreadable, ImageTruncated, ImageTooLarge or ImageTooSmall as for <see cref="AnalyzeAsync"/>.
+    /// </exception>
+    public async Task<DetectedFace> AnalyzeOneAsync(ReadOnlyMemory<byte> image, FaceSelection selection = FaceSelection.Largest, CancellationToken ct = default)
+    {
+        var faces = await AnalyzeAsync(image, ct).ConfigureAwait(false);
+        if (faces.Count == 0)
+        {
+            throw new FaceIndexException(FaceIndexError.NoFace, $"No face was found in the image (faces need a detector score of at least {Options.DetectionThreshold} and {Options.MinFaceSize} pixels on the shorter side).");
+        }
+
+        if (faces.Count > 1 && selection == FaceSelection.ExactlyOne)
+        {
+            throw new FaceIndexException(FaceIndexError.MultipleFaces, $"The image shows {faces.Count} faces where exactly one is required.");
+        }
+
+        return faces[0];
+    }
+
+    /// <summary>Releases the ONNX Runtime sessions after the queued faces are embedded.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
@@ -90,6 +133,7 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>Releases the ONNX Runtime sessions after the queued faces are embedded.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)

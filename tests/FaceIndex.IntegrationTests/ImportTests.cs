@@ -1,11 +1,9 @@
-using FaceIndex.Cli;
 using FaceIndex.Protocol.V1;
 using FaceIndex.Testing;
 
 namespace FaceIndex.IntegrationTests;
 
 /// <summary>The <c>faceindex import</c> and <c>search</c> verbs against a real server on a loopback port.</summary>
-[Collection(ConsoleCollection.Name)]
 public sealed class ImportTests
 {
     [Fact]
@@ -34,7 +32,7 @@ public sealed class ImportTests
         string[] args = ["import", manifest, "--server", host.Address, "--collection", "staff", "--create-collection", "--policy", "exactly-one", "--state", state, "--report", report, "--parallel", "2"];
 
         int images = Deepface.People.Values.Sum(f => f.Length);
-        Assert.Equal(1, await CliApp.RunAsync(args));
+        Assert.Equal(1, (await ConsoleCapture.RunAsync(args)).ExitCode);
         var stats = await host.Client.StatsAsync(new StatsRequest { Collection = "staff" });
         Assert.Equal(images, stats.Faces);
         Assert.Equal(Deepface.People.Count, stats.Persons);
@@ -47,13 +45,13 @@ public sealed class ImportTests
         Assert.Equal("deepface", jennifer.Faces[0].Tags["source"]);
 
         // A re-run sends nothing that was stored: the state file skips it; only the failures are tried again.
-        Assert.Equal(1, await CliApp.RunAsync(args));
+        Assert.Equal(1, (await ConsoleCapture.RunAsync(args)).ExitCode);
         Assert.Equal(images, (await host.Client.StatsAsync(new StatsRequest { Collection = "staff" })).Faces);
         Assert.Equal(3, (await File.ReadAllLinesAsync(report)).Length - 1);
 
         // Without the state file the server's idempotent enrol still stores nothing twice.
         File.Delete(state);
-        Assert.Equal(1, await CliApp.RunAsync(args));
+        Assert.Equal(1, (await ConsoleCapture.RunAsync(args)).ExitCode);
         Assert.Equal(images, (await host.Client.StatsAsync(new StatsRequest { Collection = "staff" })).Faces);
     }
 
@@ -71,7 +69,7 @@ public sealed class ImportTests
         }
 
         string[] import = ["import", root, "--server", host.Address, "--state", Path.Combine(dir.Path, "s"), "--report", Path.Combine(dir.Path, "r.csv")];
-        Assert.Equal(0, await CliApp.RunAsync(import));
+        Assert.Equal(0, (await ConsoleCapture.RunAsync(import)).ExitCode);
         Assert.Equal(3, (await host.Client.StatsAsync(new StatsRequest())).Faces);
 
         var output = await ConsoleCapture.RunAsync(["search", TestPaths.Faces("deepface", "img19.jpg"), "--server", host.Address, "--json"]);

@@ -6,8 +6,11 @@ namespace FaceIndex.Cli.Commands;
 /// <summary>Turns domain errors into a one-line message and an exit code (2), instead of a stack trace.</summary>
 internal static class CliErrors
 {
+    /// <summary>Exit code of a verb that failed with a domain error or a bad argument.</summary>
+    public const int ExitError = 2;
+
     /// <summary>Runs a verb; a <see cref="FaceIndexException"/> or a bad argument prints its message and returns 2.</summary>
-    public static async Task<int> RunAsync(Func<Task<int>> verb)
+    public static async Task<int> RunAsync(IAnsiConsole console, Func<Task<int>> verb)
     {
         try
         {
@@ -15,13 +18,13 @@ internal static class CliErrors
         }
         catch (FaceIndexException ex)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error ({ex.Error}):[/] {ex.Message}");
-            return 2;
+            console.MarkupLineInterpolated($"[red]error ({ex.Error}):[/] {ex.Message}");
+            return ExitError;
         }
-        catch (Exception ex) when (ex is ArgumentException or IOException or FormatException or InvalidDataException)
+        catch (Exception ex) when (ex is ArgumentException or IOException or FormatException or InvalidDataException or UnauthorizedAccessException)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
-            return 2;
+            console.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
+            return ExitError;
         }
     }
 }

@@ -14,7 +14,7 @@ namespace FaceIndex.Cli.Commands;
 /// </summary>
 internal static class ImportCommand
 {
-    public static Command Create()
+    public static Command Create(IAnsiConsole console)
     {
         var source = new Argument<string>("PATH") { Description = "A folder with one sub-folder per person (its name is the person id), or a CSV manifest: person_id,path[,tags] (tags as key=value;key=value)" };
         var policy = new Option<string>("--policy") { Description = "Faces to enrol per image: largest, all, or exactly-one (refuse images with several faces)", DefaultValueFactory = _ => "largest" };
@@ -35,7 +35,7 @@ internal static class ImportCommand
         import.Add(reportPath);
         import.Add(maxBytes);
         server.AddTo(import);
-        import.SetAction((parse, ct) => ServerClientOptions.RunAsync(async () =>
+        import.SetAction((parse, ct) => ServerClientOptions.RunAsync(console, async () =>
         {
             var path = parse.GetValue(source)!;
             var collection = server.Collection(parse);
@@ -54,10 +54,10 @@ internal static class ImportCommand
             using var state = ImportState.Open(parse.GetValue(statePath) ?? ImportState.DefaultPath(path, server.ServerAddress(parse), collection));
             var importer = new Importer(client, collection, facePolicy, streams, window, parse.GetValue(maxBytes), state);
             var clock = Stopwatch.StartNew();
-            var summary = await WithProgressAsync(items.Count, progress => importer.RunAsync(items, progress, ct)).ConfigureAwait(false);
+            var summary = await WithProgressAsync(console, items.Count, progress => importer.RunAsync(items, progress, ct)).ConfigureAwait(false);
             var report = parse.GetValue(reportPath)!;
             summary.WriteReport(report);
-            Print(summary, items.Count, clock.Elapsed, report, state.Path);
+            Print(console, summary, items.Count, clock.Elapsed, report, state.Path);
             return summary.Failed > 0 ? 1 : 0;
         }));
         return import;
@@ -98,16 +98,16 @@ internal static class ImportCommand
     }
 
     /// <summary>Runs the import behind a progress bar (rate and time left) when the console is interactive.</summary>
-    private static async Task<ImportSummary> WithProgressAsync(int total, Func<Action<ImportSummary>, Task<ImportSummary>> run)
+    private static async Task<ImportSummary> WithProgressAsync(IAnsiConsole console, int total, Func<Action<ImportSummary>, Task<ImportSummary>> run)
     {
-        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        if (!console.Profile.Capabilities.Interactive)
         {
             return await run(_ => { }).ConfigureAwait(false);
         }
 
         ImportSummary? result = null;
         var clock = Stopwatch.StartNew();
-        await AnsiConsole.Progress()
+        await console.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .StartAsync(async context =>
             {
@@ -123,7 +123,7 @@ internal static class ImportCommand
         return result!;
     }
 
-    private static void Print(ImportSummary summary, int total, TimeSpan elapsed, string report, string state)
+    private static void Print(IAnsiConsole console, ImportSummary summary, int total, TimeSpan elapsed, string report, string state)
     {
         var table = new Table().AddColumns("outcome", "images");
         table.AddRow("enrolled", $"{summary.Enrolled:N0} ({summary.Faces:N0} faces)");
@@ -134,8 +134,8 @@ internal static class ImportCommand
             table.AddRow($"failed: {reason}", count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        AnsiConsole.Write(table);
+        console.Write(table);
         double rate = (total - summary.Skipped) / Math.Max(elapsed.TotalSeconds, 1e-3);
-        AnsiConsole.MarkupLineInterpolated($"{total:N0} images in {elapsed.TotalSeconds:N1} s ({rate:N1}/s). Failures: {report}. State: {state}.");
+        console.MarkupLineInterpolated($"{total:N0} images in {elapsed.TotalSeconds:N1} s ({rate:N1}/s). Failures: {report}. State: {state}.");
     }
 }

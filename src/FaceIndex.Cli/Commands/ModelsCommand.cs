@@ -8,15 +8,15 @@ namespace FaceIndex.Cli.Commands;
 /// <summary><c>faceindex models fetch | fit-projection</c>: get the pinned models; re-fit the 512 → 128 projection.</summary>
 internal static class ModelsCommand
 {
-    public static Command Create()
+    public static Command Create(IAnsiConsole console)
     {
         var models = new Command("models", "Manage the face models and the projection artifact.");
-        models.Add(CreateFetch());
-        models.Add(CreateFitProjection());
+        models.Add(CreateFetch(console));
+        models.Add(CreateFitProjection(console));
         return models;
     }
 
-    private static Command CreateFetch()
+    private static Command CreateFetch(IAnsiConsole console)
     {
         var dir = new Option<string>("--models") { Description = "Destination folder (default: $FACEINDEX_MODELS or ./models)" };
         var manifest = new Option<string>("--manifest") { Description = "The manifest pinning the package and models", DefaultValueFactory = _ => "model-bundle/manifest.json" };
@@ -25,17 +25,17 @@ internal static class ModelsCommand
         fetch.Add(dir);
         fetch.Add(manifest);
         fetch.Add(cache);
-        fetch.SetAction((parse, ct) => CliErrors.RunAsync(async () =>
+        fetch.SetAction((parse, ct) => CliErrors.RunAsync(console, async () =>
         {
             var target = parse.GetValue(dir) ?? (Environment.GetEnvironmentVariable("FACEINDEX_MODELS") is { Length: > 0 } env ? env : "models");
-            var fetcher = new ModelFetcher(parse.GetValue(manifest)!, target, parse.GetValue(cache)!, line => AnsiConsole.WriteLine(line));
+            var fetcher = new ModelFetcher(parse.GetValue(manifest)!, target, parse.GetValue(cache)!, line => console.WriteLine(line));
             await fetcher.FetchAsync(ct).ConfigureAwait(false);
             return 0;
         }));
         return fetch;
     }
 
-    private static Command CreateFitProjection()
+    private static Command CreateFitProjection(IAnsiConsole console)
     {
         var images = new Argument<string>("IMAGES") { Description = "Folder of face images to fit on (searched recursively), e.g. ../shared/faces/lfw-disjoint" };
         var output = new Option<string>("--out") { Description = "Artifact to write", DefaultValueFactory = _ => "model-bundle/projection-v1.bin" };
@@ -48,15 +48,15 @@ internal static class ModelsCommand
         fit.Add(manifest);
         fit.Add(dims);
         vision.AddTo(fit);
-        fit.SetAction((parse, ct) => CliErrors.RunAsync(async () =>
+        fit.SetAction((parse, ct) => CliErrors.RunAsync(console, async () =>
         {
             var options = vision.Read(parse);
             await using var pipeline = FacePipeline.Create(options, null, requireProjection: false);
             var files = ImageFiles.Find(parse.GetValue(images)!);
-            var embedder = new EvalEmbedder(pipeline, cachePath: null);
-            var embeddings = await ProgressRunner.EmbedAllAsync(embedder, files, ct).ConfigureAwait(false);
+            var embedder = new EvalEmbedder(pipeline, cacheDirectory: null, mirror: false);
+            var embeddings = await ProgressRunner.EmbedAllAsync(console, embedder, files, showProgress: true, ct).ConfigureAwait(false);
             var fitter = new ProjectionFitCommand(parse.GetValue(output)!, parse.GetValue(manifest)!, parse.GetValue(dims));
-            fitter.Run(embeddings, files.Count, line => AnsiConsole.WriteLine(line));
+            fitter.Run(embeddings, files.Count, line => console.WriteLine(line));
             return 0;
         }));
         return fit;

@@ -27,7 +27,7 @@ internal sealed class ProjectionFitCommand
         // Ordinal order of the files makes the fit reproducible.
         var samples = embeddings.OrderBy(e => e.Key, StringComparer.Ordinal)
             .Where(e => e.Value.Outcome != ImageOutcome.Unreadable)
-            .Select(e => e.Value.Embedding512)
+            .Select(e => e.Value.Plain)
             .ToList();
         int centre = embeddings.Values.Count(e => e.Outcome == ImageOutcome.CentreCrop);
         int unreadable = embeddings.Values.Count(e => e.Outcome == ImageOutcome.Unreadable);

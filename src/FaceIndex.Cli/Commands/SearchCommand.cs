@@ -9,7 +9,7 @@ namespace FaceIndex.Cli.Commands;
 /// <summary><c>faceindex search IMAGE --server URL</c>: identifies every face of an image against a collection and prints the matches.</summary>
 internal static class SearchCommand
 {
-    public static Command Create()
+    public static Command Create(IAnsiConsole console)
     {
         var image = new Argument<string>("IMAGE") { Description = "Image file (JPEG, PNG, WebP, BMP or GIF)" };
         var topK = new Option<int>("--top-k", "-k") { Description = "Matches per face", DefaultValueFactory = _ => 5 };
@@ -22,7 +22,7 @@ internal static class SearchCommand
         search.Add(threshold);
         search.Add(json);
         server.AddTo(search);
-        search.SetAction((parse, ct) => ServerClientOptions.RunAsync(async () =>
+        search.SetAction((parse, ct) => ServerClientOptions.RunAsync(console, async () =>
         {
             var bytes = await File.ReadAllBytesAsync(parse.GetValue(image)!, ct).ConfigureAwait(false);
             using var channel = server.Connect(parse);
@@ -36,21 +36,21 @@ internal static class SearchCommand
             var reply = await client.SearchAsync(request, cancellationToken: ct).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonFormatter.Default.Format(reply));
+                console.Profile.Out.Writer.WriteLine(JsonFormatter.Default.Format(reply));
                 return 0;
             }
 
-            Print(reply);
+            Print(console, reply);
             return 0;
         }));
         return search;
     }
 
-    private static void Print(SearchResponse reply)
+    private static void Print(IAnsiConsole console, SearchResponse reply)
     {
         if (reply.Faces.Count == 0)
         {
-            AnsiConsole.WriteLine("No face found in the image.");
+            console.WriteLine("No face found in the image.");
             return;
         }
 
@@ -77,7 +77,7 @@ internal static class SearchCommand
             }
         }
 
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLineInterpolated($"threshold {reply.Threshold:F3} (squared L2)");
+        console.Write(table);
+        console.MarkupLineInterpolated($"threshold {reply.Threshold:F3} (squared L2)");
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using FaceIndex.Core;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Spectre.Console;
@@ -64,8 +63,8 @@ internal sealed class ServerClientOptions
         return GrpcChannel.ForAddress(uri, options);
     }
 
-    /// <summary>Runs a client verb: a refused call or an unreachable server prints one line and returns 2.</summary>
-    public static async Task<int> RunAsync(Func<Task<int>> verb)
+    /// <summary>Runs a client verb: a refused call or an unreachable server prints one line and returns 2; other errors as <see cref="CliErrors"/>.</summary>
+    public static Task<int> RunAsync(IAnsiConsole console, Func<Task<int>> verb) => CliErrors.RunAsync(console, async () =>
     {
         try
         {
@@ -73,23 +72,13 @@ internal sealed class ServerClientOptions
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] the server is not reachable or not ready ({ex.Status.Detail}).");
-            return 2;
+            console.MarkupLineInterpolated($"[red]error:[/] the server is not reachable or not ready ({ex.Status.Detail}).");
+            return CliErrors.ExitError;
         }
         catch (RpcException ex)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error ({ex.StatusCode}):[/] {ex.Status.Detail}");
-            return 2;
+            console.MarkupLineInterpolated($"[red]error ({ex.StatusCode}):[/] {ex.Status.Detail}");
+            return CliErrors.ExitError;
         }
-        catch (FaceIndexException ex)
-        {
-            AnsiConsole.MarkupLineInterpolated($"[red]error ({ex.Error}):[/] {ex.Message}");
-            return 2;
-        }
-        catch (Exception ex) when (ex is ArgumentException or IOException or FormatException or InvalidDataException or UnauthorizedAccessException)
-        {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
-            return 2;
-        }
-    }
+    });
 }

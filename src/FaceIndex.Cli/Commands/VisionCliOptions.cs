@@ -3,7 +3,7 @@ using FaceIndex.Vision;
 
 namespace FaceIndex.Cli.Commands;
 
-/// <summary>The options every face-pipeline verb shares (models folder, provider, threads, flip averaging).</summary>
+/// <summary>The options every face-pipeline verb shares (models folder, bundle, provider, sessions, threads, flip averaging).</summary>
 internal sealed class VisionCliOptions
 {
     private readonly Option<string> _models = new("--models")
@@ -25,14 +25,37 @@ internal sealed class VisionCliOptions
 
     private readonly Option<int> _sessions = new("--sessions")
     {
-        Description = "Parallel model sessions (0 = one per core)",
+        Description = "Parallel model sessions (0 = one per core ÷ threads)",
         DefaultValueFactory = _ => 0,
+    };
+
+    private readonly Option<int> _threads = new("--threads")
+    {
+        Description = "ONNX Runtime intra-op threads per session",
+        DefaultValueFactory = _ => 1,
+    };
+
+    private readonly Option<float> _minScore = new("--min-score")
+    {
+        Description = "Smallest detector score (face probability) of a kept face",
+        DefaultValueFactory = _ => new VisionOptions().DetectionThreshold,
+    };
+
+    private readonly Option<int> _minFace = new("--min-face")
+    {
+        Description = "Smallest face kept, in pixels of the shorter box side",
+        DefaultValueFactory = _ => new VisionOptions().MinFaceSize,
     };
 
     private readonly Option<bool> _flip = new("--flip")
     {
-        Description = "Average the embeddings of each aligned face and its mirror image",
+        Description = "Average the embeddings of each aligned face and its mirror image (twice the embedding cost)",
     };
+
+    private readonly bool _withFlip;
+
+    /// <param name="withFlip">Offer --flip (verbs with their own flip handling, such as eval, leave it out).</param>
+    public VisionCliOptions(bool withFlip = true) => _withFlip = withFlip;
 
     /// <summary>Adds the options to a command.</summary>
     public void AddTo(Command command)
@@ -41,7 +64,13 @@ internal sealed class VisionCliOptions
         command.Add(_bundle);
         command.Add(_provider);
         command.Add(_sessions);
-        command.Add(_flip);
+        command.Add(_threads);
+        command.Add(_minScore);
+        command.Add(_minFace);
+        if (_withFlip)
+        {
+            command.Add(_flip);
+        }
     }
 
     /// <summary>The vision options given on the command line.</summary>
@@ -51,7 +80,10 @@ internal sealed class VisionCliOptions
         BundleDirectory = parse.GetValue(_bundle),
         Provider = parse.GetValue(_provider),
         Sessions = parse.GetValue(_sessions),
-        FlipAveraging = parse.GetValue(_flip),
+        IntraOpThreads = parse.GetValue(_threads),
+        DetectionThreshold = parse.GetValue(_minScore),
+        MinFaceSize = parse.GetValue(_minFace),
+        FlipAveraging = _withFlip && parse.GetValue(_flip),
         MaxBatchWait = TimeSpan.FromMilliseconds(1),
     };
 }

@@ -1,13 +1,15 @@
-using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 using FaceIndex.Core;
 using FaceIndex.Vision;
+using FaceIndex.Vision.Internal;
 
 namespace FaceIndex.Cli.Evaluation;
 
 /// <summary>How one evaluation image turned out.</summary>
 internal enum ImageOutcome : byte
 {
-    /// <summary>A face was detected; the largest one is used.</summary>
+    /// <summary>A face was detected; the chosen one is used.</summary>
     Face,
 
     /// <summary>No face was detected; the centre crop was used instead.</summary>
@@ -17,26 +19,52 @@ internal enum ImageOutcome : byte
     Unreadable,
 }
 
-/// <summary>The unit 512-D embedding of an image's largest face (empty when unreadable).</summary>
-internal sealed record ImageEmbedding(ImageOutcome Outcome, float[] Embedding512);
+/// <summary>The unit 512-D embedding of an image's face, and of its mirror image when asked for (both empty when unreadable).</summary>
+internal sealed record ImageEmbedding(ImageOutcome Outcome, float[] Plain, float[]? Mirrored)
+{
+    /// <summary>The embedding of the chosen representation: plain, or flip-averaged (as the pipeline's FlipAveraging computes it).</summary>
+    public float[] Embedding(bool flip)
+    {
+        if (!flip || Outcome == ImageOutcome.Unreadable)
+        {
+            return Plain;
+        }
+
+        var combined = (float[])Plain.Clone();
+        FaceEmbedder.CombineFlip(combined, Mirrored ?? throw new InvalidOperationException("The mirror embedding was not computed."));
+        return combined;
+    }
+}
 
 /// <summary>
-/// Embeds evaluation images (largest face, centre crop when none is found) with a persistent
-/// cache keyed by path, size and modification time, so that a re-run is quick.
+/// Embeds evaluation images (the face nearest the image centre, the centre crop when none is found),
+/// with a persistent cache keyed by the pipeline's fingerprint and each file's path, size and
+/// modification time, so that a re-run is quick.
 /// </summary>
 internal sealed class EvalEmbedder
 {
+    /// <summary>Names the rule of <see cref="ChooseFace"/>; part of the cache key, so a change of rule re-embeds.</summary>
+    private const string FaceChoiceRule = "nearest-centre";
+
     private readonly FacePipeline _pipeline;
     private readonly EmbeddingCache? _cache;
+    private readonly bool _mirror;
 
-    public EvalEmbedder(FacePipeline pipeline, string? cachePath)
+    /// <param name="pipeline">A pipeline; its FlipAveraging setting is not used (see <paramref name="mirror"/>).</param>
+    /// <param name="cacheDirectory">Folder of the cache files, or null for none.</param>
+    /// <param name="mirror">Also embed each face's mirror image, so that plain and flip-averaged results come from one run.</param>
+    public EvalEmbedder(FacePipeline pipeline, string? cacheDirectory, bool mirror)
     {
         _pipeline = pipeline;
-        _cache = cachePath is null ? null : EmbeddingCache.Load(cachePath);
+        _mirror = mirror;
+        _cache = cacheDirectory is null ? null : EmbeddingCache.Load(Path.Combine(cacheDirectory, CacheFileName(pipeline)));
     }
 
     /// <summary>Cache entries reused in this run.</summary>
     public int CacheHits => _cache?.Hits ?? 0;
+
+    /// <summary>The cache file, when there is one.</summary>
+    public string? CachePath => _cache?.Path;
 
     public FacePipeline Pipeline => _pipeline;
 
@@ -44,7 +72,7 @@ internal sealed class EvalEmbedder
     {
         var info = new FileInfo(path);
         var key = info.Exists ? $"{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}" : info.FullName;
-        if (_cache is not null && _cache.TryGet(key, out var cached))
+        if (_cache is not null && _cache.TryGet(key, out var cached) && (!_mirror || cached.Mirrored is not null || cached.Outcome == ImageOutcome.Unreadable))
         {
             return cached;
         }
@@ -53,12 +81,11 @@ internal sealed class EvalEmbedder
         try
         {
             var bytes = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
-            var analysis = await _pipeline.AnalyzeCoreAsync(bytes, centreCropFallback: true, ct).ConfigureAwait(false);
-            result = new ImageEmbedding(analysis.UsedFallback ? ImageOutcome.CentreCrop : ImageOutcome.Face, analysis.Faces[0].Embedding512);
+            result = await EmbedBytesAsync(bytes, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is FaceIndexException or IOException)
+        catch (Exception ex) when (ex is FaceIndexException or IOException or UnauthorizedAccessException)
         {
-            result = new ImageEmbedding(ImageOutcome.Unreadable, []);
+            result = new ImageEmbedding(ImageOutcome.Unreadable, [], null);
         }
 
         _cache?.Add(key, result);
@@ -67,99 +94,61 @@ internal sealed class EvalEmbedder
 
     /// <summary>Writes the cache back to disk.</summary>
     public void SaveCache() => _cache?.Save();
-}
 
-/// <summary>The embedding cache file: "FIEC0001", then per entry: key (string), outcome (byte), 512 floats when readable.</summary>
-internal sealed class EmbeddingCache
-{
-    private readonly string _path;
-    private readonly ConcurrentDictionary<string, ImageEmbedding> _entries = new(StringComparer.Ordinal);
-    private int _hits;
-    private bool _dirty;
-
-    private EmbeddingCache(string path) => _path = path;
-
-    public int Hits => _hits;
-
-    public static EmbeddingCache Load(string path)
+    private async Task<ImageEmbedding> EmbedBytesAsync(byte[] bytes, CancellationToken ct)
     {
-        var cache = new EmbeddingCache(path);
-        if (!File.Exists(path))
-        {
-            return cache;
-        }
-
+        var prepared = _pipeline.Prepare(bytes, centreCropFallback: true);
         try
         {
-            using var reader = new BinaryReader(File.OpenRead(path));
-            if (reader.ReadString() != "FIEC0001")
+            var face = prepared.Faces[ChooseFace(prepared)];
+            float[][] tensors = [face.Aligned];
+            if (_mirror)
             {
-                return cache;
+                // The face and its mirror image go to the batcher together, as FlipAveraging does.
+                var mirror = new float[FaceAligner.TensorLength];
+                FaceAligner.Mirror(face.Aligned, mirror);
+                tensors = [face.Aligned, mirror];
             }
 
-            int count = reader.ReadInt32();
-            for (int i = 0; i < count; i++)
+            var embeddings = await _pipeline.EmbedAlignedAsync(tensors, flip: false, ct).ConfigureAwait(false);
+            var outcome = prepared.UsedFallback ? ImageOutcome.CentreCrop : ImageOutcome.Face;
+            return new ImageEmbedding(outcome, embeddings[0], _mirror ? embeddings[1] : null);
+        }
+        finally
+        {
+            foreach (var face in prepared.Faces)
             {
-                var key = reader.ReadString();
-                var outcome = (ImageOutcome)reader.ReadByte();
-                var embedding = outcome == ImageOutcome.Unreadable ? [] : new float[512];
-                for (int j = 0; j < embedding.Length; j++)
-                {
-                    embedding[j] = reader.ReadSingle();
-                }
-
-                cache._entries[key] = new ImageEmbedding(outcome, embedding);
+                face.Release();
             }
         }
-        catch (EndOfStreamException)
-        {
-            // A cache cut short (interrupted run) keeps the entries read so far.
-        }
-
-        return cache;
     }
 
-    public bool TryGet(string key, out ImageEmbedding value)
+    /// <summary>
+    /// The face the pair list means: evaluation sets (LFW, CelebA crops) are centred on their subject,
+    /// so the face whose box centre is nearest the image centre (the largest of equally near ones).
+    /// </summary>
+    internal static int ChooseFace(FacePipeline.PreparedImage image)
     {
-        if (_entries.TryGetValue(key, out value!))
+        float cx = image.Width / 2f, cy = image.Height / 2f;
+        int best = 0;
+        float bestDistance = float.PositiveInfinity;
+        for (int i = 0; i < image.Faces.Count; i++)
         {
-            Interlocked.Increment(ref _hits);
-            return true;
-        }
-
-        return false;
-    }
-
-    public void Add(string key, ImageEmbedding value)
-    {
-        _entries[key] = value;
-        _dirty = true;
-    }
-
-    public void Save()
-    {
-        if (!_dirty)
-        {
-            return;
-        }
-
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
-        var temp = _path + ".tmp";
-        using (var writer = new BinaryWriter(File.Create(temp)))
-        {
-            writer.Write("FIEC0001");
-            writer.Write(_entries.Count);
-            foreach (var (key, value) in _entries)
+            var box = image.Faces[i].Detection.Box;
+            float dx = box.X + (box.Width / 2) - cx, dy = box.Y + (box.Height / 2) - cy;
+            float distance = (dx * dx) + (dy * dy);
+            if (distance < bestDistance)
             {
-                writer.Write(key);
-                writer.Write((byte)value.Outcome);
-                foreach (var x in value.Embedding512)
-                {
-                    writer.Write(x);
-                }
+                (best, bestDistance) = (i, distance);
             }
         }
 
-        File.Move(temp, _path, overwrite: true);
+        return best;
+    }
+
+    private static string CacheFileName(FacePipeline pipeline)
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{pipeline.CacheFingerprint}|{FaceChoiceRule}")))[..16];
+        return $"embeddings-{pipeline.ModelVersion}-{hash}.fiec";
     }
 }

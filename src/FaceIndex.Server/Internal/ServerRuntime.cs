@@ -40,7 +40,7 @@ internal sealed partial class ServerRuntime(
     public FaceDatabase Database => _database ?? throw NotReady();
 
     /// <summary>The match threshold in force: the configured one, or the model bundle's.</summary>
-    public float MatchThreshold => server.Value.MatchThreshold ?? 1.1f; // VISION-MERGE: Pipeline.DefaultThreshold
+    public float MatchThreshold => server.Value.MatchThreshold ?? Pipeline.DefaultThreshold;
 
     /// <summary>Collections smaller than this are scanned exactly.</summary>
     public int ExactSearchBelow => indexing.Value.ExactSearchBelow;

@@ -16,6 +16,25 @@ internal sealed class BundleManifest
 
     /// <summary>The 512 → 128 projection artifact.</summary>
     public required ProjectionEntry Projection { get; init; }
+
+    /// <summary>The default verification threshold of the 128-byte code and where it was chosen.</summary>
+    public required VerificationEntry Verification { get; init; }
+}
+
+/// <summary>The model-specific default decision threshold, chosen with the evaluator on a development set.</summary>
+internal sealed class VerificationEntry
+{
+    /// <summary>Squared L2 distance between unit vectors (see Core's Similarity) at or under which two faces match.</summary>
+    public required float DefaultThreshold { get; init; }
+
+    /// <summary>The representation the threshold is for, e.g. "int8-128".</summary>
+    public required string Code { get; init; }
+
+    /// <summary>The development pair list it was chosen on, e.g. "../shared/faces/celeba-dev/pairs.txt".</summary>
+    public required string ChosenOn { get; init; }
+
+    /// <summary>How it was chosen (the evaluator command).</summary>
+    public string Command { get; init; } = "";
 }
 
 /// <summary>The npm package pinned by tarball checksum.</summary>

@@ -27,12 +27,17 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
     }
 
     /// <summary>Queues one aligned face (3×112×112 planes) and returns its unit 512-D embedding.</summary>
+    /// <remarks>
+    /// The task completes only once the dispatcher is done with <paramref name="aligned"/>, so the
+    /// caller may reuse the buffer then. Cancellation drops a face that is still queued; a face
+    /// already in a running batch finishes with it.
+    /// </remarks>
     public Task<float[]> EmbedAsync(float[] aligned, CancellationToken ct)
     {
+        ct.ThrowIfCancellationRequested();
         var pending = new Pending(aligned, new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously), ct);
         ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
-
-        return pending.Completion.Task.WaitAsync(ct);
+        return pending.Completion.Task;
     }
 
     public async ValueTask DisposeAsync()

@@ -5,7 +5,8 @@ namespace FaceIndex.Vision.Internal;
 /// <summary>
 /// The embedding model (fr_feature.onnx): aligned 112×112 RGB planes → 512-D, L2-normalised.
 /// The model's batch dimension is fixed at 1, so a batch is spread over a pool of sessions,
-/// each with its input and output tensors bound once.
+/// each with its input and output tensors bound once. Flip averaging is the caller's: it embeds
+/// the mirrored tensor as one more face and combines the two with <see cref="CombineFlip"/>.
 /// </summary>
 internal sealed class FaceEmbedder : IDisposable
 {
@@ -13,53 +14,43 @@ internal sealed class FaceEmbedder : IDisposable
     public const int Dimensions = 512;
 
     private readonly OrtWorkerPool _pool;
-    private readonly bool _flip;
 
     public FaceEmbedder(string modelPath, VisionOptions options)
     {
         _pool = new OrtWorkerPool(modelPath, options, options.EffectiveSessions, [1, 3, FaceAligner.Size, FaceAligner.Size], [("output", [1, Dimensions])]);
-        _flip = options.FlipAveraging;
     }
 
     /// <summary>Number of faces embedded in parallel.</summary>
     public int Parallelism => _pool.Count;
 
-    /// <summary>Embeds one aligned face into <paramref name="embedding"/> (512, unit norm).</summary>
+    /// <summary>Embeds one aligned face (<see cref="FaceAligner.TensorLength"/> floats) into <paramref name="embedding"/> (512, unit norm).</summary>
     public void Embed(ReadOnlySpan<float> aligned, Span<float> embedding)
     {
         var worker = _pool.Rent();
         try
         {
-            aligned.CopyTo(worker.Input);
+            aligned[..FaceAligner.TensorLength].CopyTo(worker.Input);
             worker.Run();
-            var output = worker.Outputs[0].AsSpan(0, Dimensions);
-            output.CopyTo(embedding);
-            VectorMath.Normalize(embedding);
-            if (_flip)
-            {
-                FaceAligner.Mirror(aligned, worker.Input);
-                worker.Run();
-                VectorMath.Normalize(output);
-                for (int i = 0; i < Dimensions; i++)
-                {
-                    embedding[i] += output[i];
-                }
-
-                VectorMath.Normalize(embedding);
-            }
+            worker.Outputs[0].AsSpan(0, Dimensions).CopyTo(embedding);
         }
         finally
         {
             _pool.Return(worker);
         }
+
+        VectorMath.Normalize(embedding[..Dimensions]);
     }
 
     /// <summary>Embeds many aligned faces, in parallel over the session pool.</summary>
     public void EmbedBatch(IReadOnlyList<float[]> aligned, IReadOnlyList<float[]> embeddings)
     {
-        if (aligned.Count == 1)
+        if (aligned.Count == 1 || _pool.Count == 1)
         {
-            Embed(aligned[0], embeddings[0]);
+            for (int i = 0; i < aligned.Count; i++)
+            {
+                Embed(aligned[i], embeddings[i]);
+            }
+
             return;
         }
 
@@ -68,6 +59,20 @@ internal sealed class FaceEmbedder : IDisposable
             aligned.Count,
             new ParallelOptions { MaxDegreeOfParallelism = _pool.Count },
             i => Embed(aligned[i], embeddings[i]));
+    }
+
+    /// <summary>
+    /// Flip averaging: the unit embeddings of a face and of its mirror image, summed and re-normalised,
+    /// written over <paramref name="plain"/>.
+    /// </summary>
+    public static void CombineFlip(Span<float> plain, ReadOnlySpan<float> mirrored)
+    {
+        for (int i = 0; i < plain.Length; i++)
+        {
+            plain[i] += mirrored[i];
+        }
+
+        VectorMath.Normalize(plain);
     }
 
     public void Dispose() => _pool.Dispose();

@@ -53,6 +53,11 @@ internal sealed class ModelBundle
             throw new FaceIndexException(FaceIndexError.ModelMissing, $"The model manifest in {DescribeBundle(bundleDirectory)} is not valid JSON: {ex.Message}", ex);
         }
 
+        if (manifest.Verification.DefaultThreshold is not (> 0f and < 4f))
+        {
+            throw new FaceIndexException(FaceIndexError.ModelMissing, $"The model manifest in {DescribeBundle(bundleDirectory)} gives verification.defaultThreshold {manifest.Verification.DefaultThreshold}; a squared L2 distance between unit vectors lies in (0, 4). Restore model-bundle/ from git.");
+        }
+
         foreach (var entry in new[] { manifest.Models.Detector, manifest.Models.Landmarks, manifest.Models.Embedder })
         {
             VerifyModelFile(Path.Combine(modelsDirectory, entry.File), entry.Sha256);
