@@ -10,7 +10,11 @@ public sealed partial class FaceDatabase
 {
     private const string SnapshotExtension = ".hnsw";
     private static readonly TimeSpan s_progressInterval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_rateWindow = TimeSpan.FromMilliseconds(250);
     private int _buildRequested;
+    private long _acknowledgedFaces;
+    private long _rateSampleTicks = Stopwatch.GetTimestamp();
+    private long _rateSampleCount;
 
     /// <summary>
     /// Writes a snapshot of every graph that changed since its last one (atomically: see
@@ -177,7 +181,7 @@ public sealed partial class FaceDatabase
 
     private void StartBackgroundWork()
     {
-        _builder = Task.Run(RunBuilderAsync);
+        _builder = Task.Factory.StartNew(RunBuilder, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _snapshotter = Task.Run(RunSnapshotterAsync);
         if (PendingFaces > 0)
         {
@@ -185,15 +189,20 @@ public sealed partial class FaceDatabase
         }
     }
 
-    /// <summary>Inserts queued faces into the graphs, batch by batch, collection by collection, until none is left.</summary>
-    private async Task RunBuilderAsync()
+    /// <summary>
+    /// Inserts queued faces into the graphs, batch by batch, collection by collection, until none is
+    /// left; then sleeps until more arrive. Runs on a thread of its own: graph construction is long
+    /// CPU work that must not hold a thread-pool thread, or the requests it shares the pool with wait
+    /// (on a two-core machine the pool starts with two threads).
+    /// </summary>
+    private void RunBuilder()
     {
         var ct = _stopping.Token;
         try
         {
             while (true)
             {
-                await _buildSignal.WaitAsync(ct).ConfigureAwait(false);
+                _buildSignal.Wait(ct);
                 Volatile.Write(ref _buildRequested, 0);
                 try
                 {
@@ -204,7 +213,7 @@ public sealed partial class FaceDatabase
                     // A fault of one pass must not stop indexing for good: the faces stay searchable
                     // in the tail, and the next pass retries.
                     ServerLog.IndexingFailed(_logger, ex);
-                    await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+                    ct.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
                     RequestBuild();
                 }
             }
@@ -212,6 +221,44 @@ public sealed partial class FaceDatabase
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // Closing: what is still queued is re-queued from the store at the next open.
+        }
+    }
+
+    /// <summary>
+    /// Waits while faces are being acknowledged faster than <see cref="IndexingOptions.YieldAboveWritesPerSecond"/>
+    /// (writes first): the rate since the previous call decides, then quarter-second samples while waiting.
+    /// </summary>
+    private void YieldToWrites(CancellationToken ct)
+    {
+        if (_indexing.YieldAboveWritesPerSecond == 0)
+        {
+            return;
+        }
+
+        bool yielded = false;
+        while (true)
+        {
+            long now = Stopwatch.GetTimestamp();
+            long count = Interlocked.Read(ref _acknowledgedFaces);
+            double seconds = Math.Max(Stopwatch.GetElapsedTime(_rateSampleTicks, now).TotalSeconds, 1e-3);
+            double rate = (count - _rateSampleCount) / seconds;
+            _rateSampleTicks = now;
+            _rateSampleCount = count;
+            if (rate <= _indexing.YieldAboveWritesPerSecond || PendingFaces >= _indexing.MaxPending)
+            {
+                return;
+            }
+
+            if (!yielded)
+            {
+                yielded = true;
+                ServerLog.IndexingYields(_logger, rate, PendingFaces);
+            }
+
+            if (ct.WaitHandle.WaitOne(s_rateWindow))
+            {
+                ct.ThrowIfCancellationRequested();
+            }
         }
     }
 
@@ -224,6 +271,7 @@ public sealed partial class FaceDatabase
         while (any)
         {
             any = false;
+            YieldToWrites(ct);
             foreach (var index in _indexes.Values)
             {
                 int taken = index.BuildStep(_indexing.BuildBatch, _indexing.EffectiveBuildThreads, ct);

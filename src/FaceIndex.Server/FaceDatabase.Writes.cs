@@ -133,6 +133,8 @@ public sealed partial class FaceDatabase
             index.Add(face.FaceId, face.Vector);
         }
 
+        Interlocked.Add(ref _acknowledgedFaces, faces.Count);
+
         // A delete of the collection that raced with this write: whichever ran last drops the index.
         if (!_store.ContainsCollection(collection) && _indexes.TryRemove(new KeyValuePair<string, CollectionIndex>(collection, index)))
         {

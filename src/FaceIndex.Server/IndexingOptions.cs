@@ -30,6 +30,17 @@ public sealed class IndexingOptions
     public int BuildBatch { get; set; } = 4096;
 
     /// <summary>
+    /// Writes first: while faces are acknowledged faster than this (per second, measured over a quarter
+    /// of a second), the builders pause, so that a bulk load runs at the store's speed and the graphs
+    /// catch up when it ends. The faces meanwhile are searched exactly (complete results, slower
+    /// searches as the tail grows). 0 never pauses. Default 2,000 faces/s.
+    /// </summary>
+    public int YieldAboveWritesPerSecond { get; set; } = 2000;
+
+    /// <summary>Faces waiting for the graph above which the builders run even during a bulk load (bounds the exact scan of searches). Default 1,000,000.</summary>
+    public int MaxPending { get; set; } = 1_000_000;
+
+    /// <summary>
     /// Interval between snapshots of the graphs that changed; snapshots are also written at graceful
     /// shutdown. A start-up loads them and inserts only what the store holds beyond them. Default 5 minutes.
     /// </summary>
@@ -41,6 +52,8 @@ public sealed class IndexingOptions
         Require(ExactSearchBelow is >= 0 and <= 10_000_000, nameof(ExactSearchBelow), "must lie in [0, 10,000,000]");
         Require(BuildThreads is >= 0 and <= 256, nameof(BuildThreads), "must lie in [0, 256] (0 = cores - 1)");
         Require(BuildBatch is >= 1 and <= 1_000_000, nameof(BuildBatch), "must lie in [1, 1,000,000]");
+        Require(YieldAboveWritesPerSecond >= 0, nameof(YieldAboveWritesPerSecond), "must be 0 (never pause) or positive");
+        Require(MaxPending is >= 1 and <= 100_000_000, nameof(MaxPending), "must lie in [1, 100,000,000]");
         Require(SnapshotInterval >= TimeSpan.FromSeconds(1), nameof(SnapshotInterval), "must be at least 1 second");
     }
 

@@ -32,6 +32,9 @@ internal static partial class ServerLog
     [LoggerMessage(5008, LogLevel.Error, "Inserting faces into a graph failed; they stay searchable by exact scan and the insert is retried")]
     public static partial void IndexingFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(5010, LogLevel.Information, "Indexing pauses for a bulk load ({Rate:F0} faces/s acknowledged, {Pending} faces searched exactly meanwhile)")]
+    public static partial void IndexingYields(ILogger logger, double rate, long pending);
+
     [LoggerMessage(5009, LogLevel.Information, "Database closed")]
     public static partial void DatabaseClosed(ILogger logger);
 }
