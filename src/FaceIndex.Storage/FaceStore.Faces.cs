@@ -79,6 +79,22 @@ public sealed partial class FaceStore
         return faces.Count > 0 ? faces : null;
     }
 
+    /// <summary>The collection and person of a face, decoding nothing else: for turning search results into persons.</summary>
+    public bool TryGetFaceOwner(long faceId, [NotNullWhen(true)] out string? collection, [NotNullWhen(true)] out string? personId)
+    {
+        Span<byte> key = stackalloc byte[9];
+        key[0] = Keys.Face;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(key[1..], faceId);
+        if (_kv.Read(key) is { } value)
+        {
+            (collection, personId) = KvCodec.ReadFaceOwner(value);
+            return true;
+        }
+
+        collection = personId = null;
+        return false;
+    }
+
     /// <summary>Deletes a face of a collection; returns it, or null when the collection holds no such face.</summary>
     public Task<FaceRecord?> DeleteFaceAsync(string collection, long faceId, CancellationToken ct = default)
     {

@@ -30,6 +30,8 @@ public sealed class FaceTests
             Assert.Equal(stored.CreatedAt, read.CreatedAt);
             Assert.Equal(stored.Box, read.Box);
             Assert.Equal(stored.DetectionScore, read.DetectionScore);
+            Assert.True(store.TryGetFaceOwner(stored.FaceId, out var collection, out var personId));
+            Assert.Equal(("default", "alice"), (collection, personId));
         }
 
         Assert.Equal(new BoundingBox(1, 2, 101, 121), result.Faces[0].Box);
@@ -38,6 +40,11 @@ public sealed class FaceTests
         Assert.Equal(result.Faces.Select(f => f.FaceId), person.FaceIds);
         Assert.Equal(result.Faces[0].Sequence, store.GetStats().LastSequence);
         Assert.False(store.TryGetFace(result.Faces[1].FaceId + 1, out _));
+        Assert.False(store.TryGetFaceOwner(result.Faces[1].FaceId + 1, out _, out _));
+
+        // The content hash finds the stored faces without decoding the image again.
+        Assert.Equal(result.Faces.Select(f => f.FaceId), store.FindByContentHash("default", "alice", hash)!.Select(f => f.FaceId));
+        Assert.Null(store.FindByContentHash("default", "bob", hash));
     }
 
     [Fact]

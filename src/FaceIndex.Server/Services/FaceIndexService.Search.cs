@@ -123,12 +123,12 @@ internal sealed partial class FaceIndexService
                 }
 
                 // A face deleted or moved since the index answered is skipped, never reported.
-                if (Database.TryGetFace(neighbor.Id, out var face) && string.Equals(face.Collection, collection, StringComparison.Ordinal))
+                if (Database.TryGetFaceOwner(neighbor.Id, out var owner, out var personId) && string.Equals(owner, collection, StringComparison.Ordinal))
                 {
                     float distance = neighbor.Distance;
                     matches.Matches.Add(new V1.Match
                     {
-                        PersonId = face.PersonId,
+                        PersonId = personId,
                         FaceId = (ulong)neighbor.Id,
                         Distance = distance,
                         Similarity = Similarity.CosineFromDistance(distance),

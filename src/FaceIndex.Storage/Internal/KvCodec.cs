@@ -194,6 +194,16 @@ internal static class KvCodec
         return (face.FaceId, reader.ReadString());
     }
 
+    /// <summary>Collection and person of a face value, without decoding the rest (the search path).</summary>
+    public static (string Collection, string PersonId) ReadFaceOwner(ReadOnlySpan<byte> value)
+    {
+        var reader = new ByteReader(value);
+        CheckVersion(ref reader);
+        ReadFaceBody(ref reader);
+        var collection = reader.ReadString();
+        return (collection, reader.ReadString());
+    }
+
     private static void CheckVersion(ref ByteReader reader)
     {
         var version = reader.ReadByte();
