@@ -109,11 +109,17 @@ internal static class ServerCommand
                 }
             });
             int row;
+            var buffered = new WriteOptions(WriteFlags.BufferHint);
             while ((row = Interlocked.Increment(ref next)) < data.N)
             {
                 await window.WaitAsync();
+
+                // Buffer while more requests may follow at once; flush before the window fills up.
+                call.RequestStream.WriteOptions = window.CurrentCount > 0 && row % 64 != 63 ? buffered : null;
                 await call.RequestStream.WriteAsync(Request(data, row, modelVersion));
             }
+
+            call.RequestStream.WriteOptions = null;
 
             await call.RequestStream.CompleteAsync();
             await reader;

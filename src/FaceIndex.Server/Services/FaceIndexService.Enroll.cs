@@ -29,9 +29,14 @@ internal sealed partial class FaceIndexService
         var writer = Task.Run(
             async () =>
             {
+                var buffered = new WriteOptions(WriteFlags.BufferHint);
                 await foreach (var result in inFlight.Reader.ReadAllAsync(ct).ConfigureAwait(false))
                 {
-                    await responseStream.WriteAsync(await result.ConfigureAwait(false), ct).ConfigureAwait(false);
+                    var reply = await result.ConfigureAwait(false);
+
+                    // Results that are ready behind this one share its flush (one frame write, not one per result).
+                    responseStream.WriteOptions = inFlight.Reader.TryPeek(out var next) && next.IsCompleted ? buffered : null;
+                    await responseStream.WriteAsync(reply, ct).ConfigureAwait(false);
                 }
             },
             ct);
