@@ -109,6 +109,46 @@ public sealed class EmbeddingTests(PipelineFixture fixture)
         }
     }
 
+    [Theory]
+    [InlineData(false, 2, 1)]
+    [InlineData(true, 1, 2)]
+    public async Task Separate_sessions_and_intra_op_threads_give_the_same_codes(bool share, int sessions, int threads)
+    {
+        var options = PipelineFixture.Options();
+        options.ShareSessions = share;
+        options.Sessions = sessions;
+        options.IntraOpThreads = threads;
+        await using var other = FacePipeline.Create(options);
+        foreach (var file in s_images)
+        {
+            var bytes = TestImages.Deepface(file);
+            var expected = (await _pipeline.AnalyzeAsync(bytes))[0];
+            var actual = (await other.AnalyzeAsync(bytes))[0];
+            Assert.Equal(expected.Box, actual.Box);
+            for (int i = 0; i < expected.Embedding512.Length; i++)
+            {
+                Assert.Equal(expected.Embedding512[i], actual.Embedding512[i], 4);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Disposing_the_pipeline_finishes_the_queued_faces()
+    {
+        var options = PipelineFixture.Options();
+        options.Sessions = 1;
+        var pipeline = FacePipeline.Create(options);
+        var bytes = TestImages.Deepface("img25.jpg");
+        var analyses = new[] { pipeline.AnalyzeAsync(bytes), pipeline.AnalyzeAsync(bytes), pipeline.AnalyzeAsync(bytes) };
+        await pipeline.DisposeAsync();
+        foreach (var analysis in analyses)
+        {
+            Assert.Single(await analysis);
+        }
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => pipeline.AnalyzeAsync(bytes));
+    }
+
     [Fact]
     public async Task The_code_is_the_quantized_projection_of_the_embedding()
     {
