@@ -11,6 +11,7 @@ internal static class ScaleBenchmarks
         ["generate"] = Data.GenerateCommand.Run,
         ["hnsw"] = Hnsw.HnswCommand.Run,
         ["cluster"] = Clustering.ClusterCommand.Run,
+        ["vision"] = Vision.VisionCommand.Run,
     };
 
     public static bool TryRun(string[] args, out int exitCode)
