@@ -8,7 +8,8 @@ namespace FaceIndex.Vision.Internal;
 /// A fixed set of <see cref="OrtWorker"/>s over one model: callers rent a worker, run it and return it.
 /// The models' batch dimension is fixed at 1, so parallelism comes from concurrent runs: by default
 /// the workers share one single-threaded session (one copy of the weights and their pre-packed
-/// buffers in the caches, which measured faster than a session per worker), or each has its own.
+/// buffers: half the memory, and as fast or faster than a session per worker in bench/README.md),
+/// or each has its own.
 /// </summary>
 internal sealed class OrtWorkerPool : IDisposable
 {
