@@ -13,6 +13,7 @@ internal static class ScaleBenchmarks
         ["cluster"] = Clustering.ClusterCommand.Run,
         ["server"] = Server.ServerCommand.Run,
         ["store"] = Server.StoreCommand.Run,
+        ["vision"] = Vision.VisionCommand.Run,
     };
 
     public static bool TryRun(string[] args, out int exitCode)

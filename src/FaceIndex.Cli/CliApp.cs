@@ -7,7 +7,16 @@ namespace FaceIndex.Cli;
 public static class CliApp
 {
     /// <summary>Parses and runs the command line, writing to the process's console.</summary>
-    public static Task<int> RunAsync(string[] args) => RunAsync(args, AnsiConsole.Console);
+    public static Task<int> RunAsync(string[] args)
+    {
+        // Redirected output (a file, a pipe, CI logs) has no width: keep tables on one line each.
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Console.Profile.Width = Math.Max(AnsiConsole.Console.Profile.Width, 200);
+        }
+
+        return RunAsync(args, AnsiConsole.Console);
+    }
 
     /// <summary>Parses and runs the command line, writing everything (help included) to <paramref name="console"/>.</summary>
     public static async Task<int> RunAsync(string[] args, IAnsiConsole console, CancellationToken ct = default)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Drawing;
 using FaceIndex.Core;
 using FaceIndex.Vision.Internal;
@@ -52,7 +51,7 @@ public sealed partial class FacePipeline
 
     /// <summary>
     /// The batch API of the embedding stage: embeds many aligned faces (tensors of
-    /// <see cref="FaceAligner.TensorLength"/> floats) through the dynamic batcher, with their mirror
+    /// <see cref="FaceAligner.TensorLength"/> floats) through the shared embedding queue, with their mirror
     /// images when <paramref name="flip"/> is set, and returns one unit 512-D embedding per face.
     /// </summary>
     internal async Task<float[][]> EmbedAlignedAsync(IReadOnlyList<float[]> aligned, bool flip, CancellationToken ct)
@@ -69,7 +68,7 @@ public sealed partial class FacePipeline
                 plain[i] = _batcher.EmbedAsync(aligned[i], ct);
                 if (flip)
                 {
-                    mirrors![i] = ArrayPool<float>.Shared.Rent(FaceAligner.TensorLength);
+                    mirrors![i] = TensorPool.Rent();
                     FaceAligner.Mirror(aligned[i], mirrors[i]);
                     mirrored![i] = _batcher.EmbedAsync(mirrors[i], ct);
                 }
@@ -98,7 +97,7 @@ public sealed partial class FacePipeline
                     if (mirrors[i] is { } buffer)
                     {
                         await AwaitQuietly(mirrored![i]).ConfigureAwait(false);
-                        ArrayPool<float>.Shared.Return(buffer);
+                        TensorPool.Return(buffer);
                     }
                 }
             }
@@ -127,7 +126,7 @@ public sealed partial class FacePipeline
         foreach (var detection in detections)
         {
             var points = _landmarks.Detect(image, detection.Box);
-            var aligned = ArrayPool<float>.Shared.Rent(FaceAligner.TensorLength);
+            var aligned = TensorPool.Rent();
             FaceAligner.Align(image, points, aligned);
             faces.Add(new PreparedFace(detection, points, aligned));
         }
@@ -179,7 +178,7 @@ public sealed partial class FacePipeline
         }
     }
 
-    /// <summary>A face ready to embed; <see cref="Aligned"/> is a rented buffer (its first <see cref="FaceAligner.TensorLength"/> floats).</summary>
+    /// <summary>A face ready to embed; <see cref="Aligned"/> is a pooled tensor of <see cref="FaceAligner.TensorLength"/> floats.</summary>
     internal sealed class PreparedFace(Detection detection, PointF[] points, float[] aligned)
     {
         private float[]? _aligned = aligned;
@@ -195,7 +194,7 @@ public sealed partial class FacePipeline
         {
             if (Interlocked.Exchange(ref _aligned, null) is { } buffer)
             {
-                ArrayPool<float>.Shared.Return(buffer);
+                TensorPool.Return(buffer);
             }
         }
     }

@@ -7,8 +7,9 @@ namespace FaceIndex.Vision;
 
 /// <summary>
 /// Image → faces → 128-byte codes: decode (EXIF-oriented), detect every face, 68 landmarks → 5
-/// points, least-squares similarity alignment to 112×112, embed (ONNX Runtime, dynamically batched
-/// across concurrent callers), L2-normalise, project 512 → 128, re-normalise and quantize.
+/// points, least-squares similarity alignment to 112×112, embed (ONNX Runtime; the faces of all
+/// concurrent callers share one queue served by every model worker), L2-normalise, project
+/// 512 → 128, re-normalise and quantize.
 /// Thread-safe: one instance serves the whole process.
 /// </summary>
 public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
@@ -31,7 +32,7 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         _detector = new FaceDetector(bundle.ModelPath(models.Detector), options);
         _landmarks = new LandmarkDetector(bundle.ModelPath(models.Landmarks), options);
         _embedder = new FaceEmbedder(bundle.ModelPath(models.Embedder), options);
-        _batcher = new EmbeddingBatcher(_embedder, options.MaxBatch, options.MaxBatchWait, logger);
+        _batcher = new EmbeddingBatcher(_embedder, logger);
         Options = options;
     }
 
@@ -123,7 +124,10 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         return faces[0];
     }
 
-    /// <summary>Releases the ONNX Runtime sessions after the queued faces are embedded.</summary>
+    /// <summary>
+    /// Embeds the faces already queued, then releases the ONNX Runtime sessions. Calls made after
+    /// disposal fail with <see cref="ObjectDisposedException"/>; dispose once callers have stopped.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
@@ -133,7 +137,10 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Releases the ONNX Runtime sessions after the queued faces are embedded.</summary>
+    /// <summary>
+    /// Embeds the faces already queued, then releases the ONNX Runtime sessions. Calls made after
+    /// disposal fail with <see cref="ObjectDisposedException"/>; dispose once callers have stopped.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)

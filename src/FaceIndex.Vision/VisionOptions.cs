@@ -22,11 +22,23 @@ public sealed class VisionOptions
     /// <summary>ONNX Runtime execution provider: <see cref="ExecutionProvider.Cpu"/> (default) or CUDA.</summary>
     public ExecutionProvider Provider { get; set; } = ExecutionProvider.Cpu;
 
-    /// <summary>Intra-op threads of each ONNX Runtime session. Default 1 (parallelism comes from several sessions).</summary>
+    /// <summary>Intra-op threads of each ONNX Runtime session. Default 1 (parallelism comes from concurrent runs, see <see cref="Sessions"/>).</summary>
     public int IntraOpThreads { get; set; } = 1;
 
-    /// <summary>Number of sessions per model, i.e. faces embedded in parallel. 0 (default) = processor count ÷ intra-op threads.</summary>
+    /// <summary>
+    /// Whether ONNX Runtime's intra-op threads spin while waiting for work (lower latency on idle
+    /// cores, wasted CPU on busy ones). Only matters with <see cref="IntraOpThreads"/> over 1. Default false.
+    /// </summary>
+    public bool IntraOpSpinning { get; set; }
+
+    /// <summary>Parallel runs per model (workers), i.e. faces embedded at once. 0 (default) = processor count ÷ intra-op threads.</summary>
     public int Sessions { get; set; }
+
+    /// <summary>
+    /// Whether the <see cref="Sessions"/> parallel runs of a model share one ONNX Runtime session
+    /// (one copy of the weights; Run is thread-safe) instead of one session each. Default true.
+    /// </summary>
+    public bool ShareSessions { get; set; } = true;
 
     /// <summary>ONNX Runtime graph optimisation level. Default <see cref="GraphOptimization.All"/>.</summary>
     public GraphOptimization GraphOptimization { get; set; } = GraphOptimization.All;
@@ -42,12 +54,6 @@ public sealed class VisionOptions
 
     /// <summary>Largest image accepted, in pixels (width × height), checked from the header before decoding. Default 40 M.</summary>
     public long MaxPixels { get; set; } = 40_000_000;
-
-    /// <summary>Largest number of faces embedded in one batch by the dynamic batcher. Default 32.</summary>
-    public int MaxBatch { get; set; } = 32;
-
-    /// <summary>How long the batcher waits for more faces once one is queued. Default 2 ms.</summary>
-    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(2);
 
     /// <summary>Embed each aligned face and its mirror image and average the two (twice the embedding cost). Default false.</summary>
     public bool FlipAveraging { get; set; }
@@ -66,8 +72,6 @@ public sealed class VisionOptions
         Require(NmsIouThreshold is > 0f and <= 1f, nameof(NmsIouThreshold), "must lie in (0, 1]");
         Require(MinFaceSize is >= 1 and <= 4096, nameof(MinFaceSize), "must lie in [1, 4096]");
         Require(MaxPixels >= 1024, nameof(MaxPixels), "must be at least 1024");
-        Require(MaxBatch is >= 1 and <= 4096, nameof(MaxBatch), "must lie in [1, 4096]");
-        Require(MaxBatchWait >= TimeSpan.Zero && MaxBatchWait <= TimeSpan.FromSeconds(1), nameof(MaxBatchWait), "must lie in [0, 1 s]");
     }
 
     /// <summary>The session count actually used: <see cref="Sessions"/>, or processor count ÷ intra-op threads.</summary>

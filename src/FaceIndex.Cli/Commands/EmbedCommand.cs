@@ -71,11 +71,14 @@ internal static class EmbedCommand
             }
 
             console.MarkupLineInterpolated(inv, $"[bold]{r.Path}[/]: {r.Faces.Count} face(s), model {modelVersion}");
+
+            // Face lines go straight to the output so that a code is never wrapped at the console width.
+            var output = console.Profile.Out.Writer;
             for (int i = 0; i < r.Faces.Count; i++)
             {
                 var f = r.Faces[i];
-                console.WriteLine(string.Create(inv, $"  face {i}: box x={f.Box.X:F1} y={f.Box.Y:F1} w={f.Box.Width:F1} h={f.Box.Height:F1}, score {f.Score:F3}"));
-                console.WriteLine($"    vector {f.Vector.ToBase64()}");
+                output.WriteLine(string.Create(inv, $"  face {i}: box x={f.Box.X:F1} y={f.Box.Y:F1} w={f.Box.Width:F1} h={f.Box.Height:F1}, score {f.Score:F3}"));
+                output.WriteLine($"    vector {f.Vector.ToBase64()}");
             }
         }
     }

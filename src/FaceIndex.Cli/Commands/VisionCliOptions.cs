@@ -84,6 +84,5 @@ internal sealed class VisionCliOptions
         DetectionThreshold = parse.GetValue(_minScore),
         MinFaceSize = parse.GetValue(_minFace),
         FlipAveraging = _withFlip && parse.GetValue(_flip),
-        MaxBatchWait = TimeSpan.FromMilliseconds(1),
     };
 }

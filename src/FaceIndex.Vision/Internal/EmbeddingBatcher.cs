@@ -4,33 +4,35 @@ using Microsoft.Extensions.Logging;
 namespace FaceIndex.Vision.Internal;
 
 /// <summary>
-/// Dynamic batching across concurrent callers: aligned faces are queued; a dispatcher takes what
-/// is queued, waits up to MaxBatchWait for more (until MaxBatch), and embeds the batch in parallel
-/// over the embedder's sessions. Callers await their own face's embedding.
+/// Batching across concurrent callers for a model whose batch dimension is fixed at 1: aligned faces
+/// from every request go into one queue, and one consumer per model worker takes the next face as
+/// soon as it is free. A batch (many faces of one call, or of many calls) thus spreads over all
+/// workers at once with no waiting for a batch to fill and no per-batch fork/join; callers await
+/// their own face's embedding instead of blocking a thread while every worker is busy.
 /// </summary>
 internal sealed class EmbeddingBatcher : IAsyncDisposable
 {
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly FaceEmbedder _embedder;
-    private readonly int _maxBatch;
-    private readonly TimeSpan _maxWait;
     private readonly ILogger _logger;
-    private readonly Task _dispatcher;
+    private readonly Task[] _consumers;
 
-    public EmbeddingBatcher(FaceEmbedder embedder, int maxBatch, TimeSpan maxWait, ILogger logger)
+    public EmbeddingBatcher(FaceEmbedder embedder, ILogger logger)
     {
         _embedder = embedder;
-        _maxBatch = maxBatch;
-        _maxWait = maxWait;
         _logger = logger;
-        _dispatcher = Task.Factory.StartNew(DispatchAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        _consumers = new Task[embedder.Parallelism];
+        for (int i = 0; i < _consumers.Length; i++)
+        {
+            _consumers[i] = Task.Run(ConsumeAsync);
+        }
     }
 
     /// <summary>Queues one aligned face (3×112×112 planes) and returns its unit 512-D embedding.</summary>
     /// <remarks>
-    /// The task completes only once the dispatcher is done with <paramref name="aligned"/>, so the
+    /// The task completes only once a consumer is done with <paramref name="aligned"/>, so the
     /// caller may reuse the buffer then. Cancellation drops a face that is still queued; a face
-    /// already in a running batch finishes with it.
+    /// already being embedded finishes.
     /// </remarks>
     public Task<float[]> EmbedAsync(float[] aligned, CancellationToken ct)
     {
@@ -40,86 +42,47 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
         return pending.Completion.Task;
     }
 
+    /// <summary>Stops taking faces, embeds those already queued, then returns.</summary>
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _dispatcher.ConfigureAwait(false);
+        await Task.WhenAll(_consumers).ConfigureAwait(false);
     }
 
-    private async Task DispatchAsync()
+    private async Task ConsumeAsync()
     {
         var reader = _queue.Reader;
-        var batch = new List<Pending>(_maxBatch);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            batch.Clear();
-            Drain(reader, batch);
-            if (batch.Count < _maxBatch && _maxWait > TimeSpan.Zero)
+            while (reader.TryRead(out var pending))
             {
-                using var timeout = new CancellationTokenSource(_maxWait);
-                try
-                {
-                    while (batch.Count < _maxBatch && await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false))
-                    {
-                        Drain(reader, batch);
-                    }
-                }
-                catch (OperationCanceledException)
-                {
-                    // The wait for more faces is over: embed what is queued.
-                }
+                Run(pending);
             }
-
-            Run(batch);
         }
     }
 
-    private void Drain(ChannelReader<Pending> reader, List<Pending> batch)
+    private void Run(Pending pending)
     {
-        while (batch.Count < _maxBatch && reader.TryRead(out var pending))
+        if (pending.Cancellation.IsCancellationRequested)
         {
-            if (pending.Cancellation.IsCancellationRequested)
-            {
-                pending.Completion.TrySetCanceled(pending.Cancellation);
-                continue;
-            }
-
-            batch.Add(pending);
-        }
-    }
-
-    private void Run(List<Pending> batch)
-    {
-        if (batch.Count == 0)
-        {
+            pending.Completion.TrySetCanceled(pending.Cancellation);
             return;
         }
 
-        var inputs = new float[batch.Count][];
-        var outputs = new float[batch.Count][];
-        for (int i = 0; i < batch.Count; i++)
-        {
-            inputs[i] = batch[i].Aligned;
-            outputs[i] = new float[FaceEmbedder.Dimensions];
-        }
-
+        var embedding = new float[FaceEmbedder.Dimensions];
         try
         {
-            _embedder.EmbedBatch(inputs, outputs);
-            VisionLog.BatchEmbedded(_logger, batch.Count);
-            for (int i = 0; i < batch.Count; i++)
-            {
-                batch[i].Completion.TrySetResult(outputs[i]);
-            }
+            _embedder.Embed(pending.Aligned, embedding);
         }
         catch (Exception ex)
         {
+            // A fault of the runtime reaches the caller; the consumer carries on with the next face.
             VisionLog.EmbeddingFailed(_logger, ex);
-            foreach (var pending in batch)
-            {
-                pending.Completion.TrySetException(ex);
-            }
+            pending.Completion.TrySetException(ex);
+            return;
         }
+
+        pending.Completion.TrySetResult(embedding);
     }
 
     private sealed record Pending(float[] Aligned, TaskCompletionSource<float[]> Completion, CancellationToken Cancellation);

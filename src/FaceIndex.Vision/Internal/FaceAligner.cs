@@ -79,6 +79,8 @@ internal static class FaceAligner
         int samples = scale < 1f / 1.5f ? Math.Min(4, (int)MathF.Ceiling(1f / scale)) : 1;
         const int Plane = Size * Size;
 
+        float inv = 1f / (samples * samples);
+        float itx = (float)tx, ity = (float)ty;
         for (int v = 0; v < Size; v++)
         {
             for (int u = 0; u < Size; u++)
@@ -86,19 +88,17 @@ internal static class FaceAligner
                 float r = 0, g = 0, bl = 0;
                 for (int sv = 0; sv < samples; sv++)
                 {
+                    float dv = v + (((sv + 0.5f) / samples) - 0.5f) - ity;
                     for (int su = 0; su < samples; su++)
                     {
-                        float du = u + (((su + 0.5f) / samples) - 0.5f) - (float)tx;
-                        float dv = v + (((sv + 0.5f) / samples) - 0.5f) - (float)ty;
-                        float x = (ia * du) + (ib * dv);
-                        float y = (-ib * du) + (ia * dv);
-                        r += image.Sample(x, y, 0);
-                        g += image.Sample(x, y, 1);
-                        bl += image.Sample(x, y, 2);
+                        float du = u + (((su + 0.5f) / samples) - 0.5f) - itx;
+                        image.SampleRgb((ia * du) + (ib * dv), (-ib * du) + (ia * dv), out float sr, out float sg, out float sb);
+                        r += sr;
+                        g += sg;
+                        bl += sb;
                     }
                 }
 
-                float inv = 1f / (samples * samples);
                 int i = (v * Size) + u;
                 planes[i] = ((r * inv) - 127f) / 128f;
                 planes[Plane + i] = ((g * inv) - 127f) / 128f;

@@ -6,7 +6,7 @@ internal readonly record struct Detection(FaceBox Box, float Score);
 /// <summary>
 /// UltraFace RFB-320 (fr_detect.onnx): the whole image resized to 320×240, (x − 127) / 128; outputs
 /// 4,420 candidate boxes (normalised x1, y1, x2, y2) with face probabilities. Keeps candidates over
-/// the score threshold and at least the minimum size, then greedy IoU non-maximum suppression.
+/// the score threshold, applies greedy IoU non-maximum suppression, then drops faces under the minimum size.
 /// </summary>
 internal sealed class FaceDetector : IDisposable
 {
@@ -50,7 +50,7 @@ internal sealed class FaceDetector : IDisposable
                 float y1 = Math.Clamp(boxes[(4 * i) + 1] * image.Height, 0, image.Height);
                 float x2 = Math.Clamp(boxes[(4 * i) + 2] * image.Width, 0, image.Width);
                 float y2 = Math.Clamp(boxes[(4 * i) + 3] * image.Height, 0, image.Height);
-                if (x2 - x1 >= _minFaceSize && y2 - y1 >= _minFaceSize)
+                if (x2 > x1 && y2 > y1)
                 {
                     candidates.Add(new Detection(new FaceBox(x1, y1, x2 - x1, y2 - y1), score));
                 }
@@ -61,7 +61,11 @@ internal sealed class FaceDetector : IDisposable
             _pool.Return(worker);
         }
 
-        return Suppress(candidates, _iou);
+        // The size rule applies to each face's best box, after suppression: filtering candidates first
+        // would let a weaker, slightly larger box of a too-small face survive in its place.
+        var faces = Suppress(candidates, _iou);
+        faces.RemoveAll(d => Math.Min(d.Box.Width, d.Box.Height) < _minFaceSize);
+        return faces;
     }
 
     /// <summary>Greedy non-maximum suppression by score.</summary>

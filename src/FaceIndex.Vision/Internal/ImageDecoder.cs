@@ -35,9 +35,12 @@ internal sealed class ImageDecoder
         using var codec = SKCodec.Create(stream, out var createResult);
         if (codec is null)
         {
+            // Too few bytes to identify a format also reads as "incomplete": it is a truncated image
+            // only when the bytes start like one of the supported formats.
+            bool truncated = createResult == SKCodecResult.IncompleteInput && StartsLikeImage(encoded);
             throw new FaceIndexException(
-                createResult == SKCodecResult.IncompleteInput ? FaceIndexError.ImageTruncated : FaceIndexError.ImageUnreadable,
-                createResult == SKCodecResult.IncompleteInput
+                truncated ? FaceIndexError.ImageTruncated : FaceIndexError.ImageUnreadable,
+                truncated
                     ? "The image is truncated: its header is incomplete."
                     : "The bytes are not an image in a supported format (JPEG, PNG, WebP, BMP, GIF).");
         }
@@ -70,6 +73,23 @@ internal sealed class ImageDecoder
         finally
         {
             ArrayPool<byte>.Shared.Return(rgba);
+        }
+    }
+
+    /// <summary>True when the bytes begin with the signature of JPEG, PNG, GIF, BMP or WebP (or a prefix of one).</summary>
+    internal static bool StartsLikeImage(ReadOnlySpan<byte> bytes)
+    {
+        return Matches(bytes, [0xFF, 0xD8, 0xFF])
+            || Matches(bytes, [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A])
+            || Matches(bytes, "GIF8"u8)
+            || Matches(bytes, "BM"u8)
+            || (Matches(bytes, "RIFF"u8) && (bytes.Length <= 8 || Matches(bytes[8..], "WEBP"u8)));
+
+        // A signature matches when the bytes hold all of it, or are cut short inside it.
+        static bool Matches(ReadOnlySpan<byte> bytes, ReadOnlySpan<byte> signature)
+        {
+            int n = Math.Min(bytes.Length, signature.Length);
+            return n > 0 && bytes[..n].SequenceEqual(signature[..n]);
         }
     }
 

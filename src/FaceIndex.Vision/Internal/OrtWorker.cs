@@ -3,9 +3,10 @@ using Microsoft.ML.OnnxRuntime;
 namespace FaceIndex.Vision.Internal;
 
 /// <summary>
-/// One ONNX Runtime session with its input and output tensors bound once to pinned managed
-/// buffers: a run writes <see cref="Input"/>, calls <see cref="Run"/> and reads <see cref="Outputs"/>
-/// with no allocation. Not thread-safe: a worker serves one caller at a time (see <see cref="OrtWorkerPool"/>).
+/// A caller's binding to an ONNX Runtime session: input and output tensors bound once to managed
+/// buffers, so a run writes <see cref="Input"/>, calls <see cref="Run"/> and reads <see cref="Outputs"/>
+/// with no allocation. Several workers may share one session (its Run is thread-safe); a worker
+/// serves one caller at a time (see <see cref="OrtWorkerPool"/>). It does not own the session.
 /// </summary>
 internal sealed class OrtWorker : IDisposable
 {
@@ -55,7 +56,6 @@ internal sealed class OrtWorker : IDisposable
         }
 
         _runOptions.Dispose();
-        _session.Dispose();
     }
 
     private static int Product(long[] shape)

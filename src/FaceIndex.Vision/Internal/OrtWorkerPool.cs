@@ -6,14 +6,17 @@ namespace FaceIndex.Vision.Internal;
 
 /// <summary>
 /// A fixed set of <see cref="OrtWorker"/>s over one model: callers rent a worker, run it and return it.
-/// Several single-threaded sessions scale better across cores than one session with many intra-op threads
-/// for these small models, and the batch dimension of the models is fixed at 1.
+/// The models' batch dimension is fixed at 1, so parallelism comes from concurrent runs: by default
+/// the workers share one single-threaded session (one copy of the weights and their pre-packed
+/// buffers: half the memory, and as fast or faster than a session per worker in bench/README.md),
+/// or each has its own.
 /// </summary>
 internal sealed class OrtWorkerPool : IDisposable
 {
     private readonly ConcurrentBag<OrtWorker> _idle = [];
     private readonly SemaphoreSlim _available;
     private readonly List<OrtWorker> _all = [];
+    private readonly List<InferenceSession> _sessions = [];
 
     public OrtWorkerPool(string modelPath, VisionOptions options, int count, long[] inputShape, (string Name, long[] Shape)[] outputs)
     {
@@ -21,9 +24,13 @@ internal sealed class OrtWorkerPool : IDisposable
         {
             for (int i = 0; i < count; i++)
             {
-                using var sessionOptions = CreateSessionOptions(options);
-                var session = new InferenceSession(modelPath, sessionOptions);
-                var worker = new OrtWorker(session, inputShape, outputs);
+                if (i == 0 || !options.ShareSessions)
+                {
+                    using var sessionOptions = CreateSessionOptions(options);
+                    _sessions.Add(new InferenceSession(modelPath, sessionOptions));
+                }
+
+                var worker = new OrtWorker(_sessions[^1], inputShape, outputs);
                 _all.Add(worker);
                 _idle.Add(worker);
             }
@@ -62,6 +69,11 @@ internal sealed class OrtWorkerPool : IDisposable
             worker.Dispose();
         }
 
+        foreach (var session in _sessions)
+        {
+            session.Dispose();
+        }
+
         _available?.Dispose();
     }
 
@@ -82,6 +94,7 @@ internal sealed class OrtWorkerPool : IDisposable
             },
         };
 
+        so.AddSessionConfigEntry("session.intra_op.allow_spinning", options.IntraOpSpinning ? "1" : "0");
         if (options.Provider == ExecutionProvider.Cuda)
         {
             var available = OrtEnv.Instance().GetAvailableProviders();

@@ -8,9 +8,6 @@ internal static partial class VisionLog
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Face pipeline ready: model {ModelVersion}, provider {Provider}, {Sessions} sessions × {Threads} intra-op threads, flip averaging {Flip}")]
     public static partial void PipelineReady(ILogger logger, string modelVersion, ExecutionProvider provider, int sessions, int threads, bool flip);
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Embedded a batch of {Count} faces")]
-    public static partial void BatchEmbedded(ILogger logger, int count);
-
     [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Embedding a batch failed")]
     public static partial void EmbeddingFailed(ILogger logger, Exception exception);
 
