@@ -32,10 +32,17 @@ public sealed class ServerOptions
     public int MaxMessageBytes { get; set; } = 16 << 20;
 
     /// <summary>
-    /// Squared L2 distance under which two faces are the same person (Search matches, Verify); null
-    /// (default) uses the model bundle's calibrated threshold. A request may pass its own.
+    /// Squared L2 distance under which a Search candidate is a match; null (default) uses the model
+    /// bundle's identification threshold (chosen at a false-accept rate of 0.1 % per comparison). Lower it
+    /// for large galleries. A request may pass its own.
     /// </summary>
     public float? MatchThreshold { get; set; }
+
+    /// <summary>
+    /// Squared L2 distance under which Verify says "same person"; null (default) uses the model bundle's
+    /// verification threshold (the most accurate on balanced same/different pairs). A request may pass its own.
+    /// </summary>
+    public float? VerifyThreshold { get; set; }
 
     /// <summary>Matches per face when a Search does not say. Default 5.</summary>
     public int DefaultTopK { get; set; } = 5;
@@ -60,6 +67,7 @@ public sealed class ServerOptions
         Require(MetricsPort is >= 0 and <= 65535 && (MetricsPort == 0 || MetricsPort != Port), nameof(MetricsPort), "must lie in [0, 65535] (0 = off) and differ from Server:Port");
         Require(MaxMessageBytes is >= 1024 and <= 1 << 30, nameof(MaxMessageBytes), "must lie in [1 KiB, 1 GiB]");
         Require(MatchThreshold is null || (float.IsFinite(MatchThreshold.Value) && MatchThreshold.Value is >= 0f and <= 4f), nameof(MatchThreshold), "must be a squared L2 distance in [0, 4]");
+        Require(VerifyThreshold is null || (float.IsFinite(VerifyThreshold.Value) && VerifyThreshold.Value is >= 0f and <= 4f), nameof(VerifyThreshold), "must be a squared L2 distance in [0, 4]");
         Require(DefaultTopK is >= 1 && DefaultTopK <= MaxTopK, nameof(DefaultTopK), "must lie in [1, Server:MaxTopK]");
         Require(MaxTopK is >= 1 and <= 10_000, nameof(MaxTopK), "must lie in [1, 10,000]");
         Require(EnrollStreamWindow is >= 1 and <= 65_536, nameof(EnrollStreamWindow), "must lie in [1, 65,536]");

@@ -50,6 +50,17 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     /// <summary>The development pair list <see cref="DefaultThreshold"/> was chosen on.</summary>
     public string DefaultThresholdSource => _bundle.Manifest.Verification.ChosenOn;
 
+    /// <summary>
+    /// The model's default open-set search threshold: a candidate matches when its squared L2 distance is at
+    /// most this value. Stricter than <see cref="DefaultThreshold"/>, which balances errors for one-to-one
+    /// verification: it is chosen at a false-accept rate of <see cref="IdentificationFar"/> per comparison, because a
+    /// search compares the face with every enrolled face. Large galleries need a lower one.
+    /// </summary>
+    public float IdentificationThreshold => _bundle.Manifest.Identification.Threshold;
+
+    /// <summary>The false-accept rate per comparison <see cref="IdentificationThreshold"/> was chosen at.</summary>
+    public double IdentificationFar => _bundle.Manifest.Identification.Far;
+
     /// <summary>The options the pipeline was built with.</summary>
     public VisionOptions Options { get; }
 

@@ -117,5 +117,8 @@ public sealed class IdentificationTests(GalleryFixture gallery) : IClassFixture<
         Assert.Equal(16, stats.Index.M);
         Assert.False(string.IsNullOrEmpty(stats.ModelVersion));
         Assert.InRange(stats.DefaultThreshold, 0.1f, 2f);
+
+        // Search is stricter than one-to-one verification: it compares a face with every enrolled face.
+        Assert.True(stats.DefaultThreshold < stats.VerifyThreshold, $"search {stats.DefaultThreshold}, verify {stats.VerifyThreshold}");
     }
 }

@@ -238,7 +238,7 @@ internal static class EvalCommand
         table.AddColumn("flip");
         table.AddColumn(new TableColumn("accuracy % (mean ± std)").RightAligned());
         table.AddColumn(new TableColumn("AUC").RightAligned());
-        table.AddColumn(new TableColumn($"TAR % @ FAR {far} %").RightAligned());
+        table.AddColumn(new TableColumn($"TAR % @ FAR {far} % (distance)").RightAligned());
         table.AddColumn(new TableColumn("threshold (L2², mean ± std)").RightAligned());
         table.AddColumn(new TableColumn($"acc. % @ default {c.DefaultThreshold.ToString("F3", inv)}").RightAligned());
         foreach (var row in rows)
@@ -249,7 +249,7 @@ internal static class EvalCommand
                 row.Flip ? "yes" : "no",
                 string.Create(inv, $"{r.MeanAccuracy * 100:F2} ± {r.StdAccuracy * 100:F2}"),
                 r.Auc.ToString("F4", inv),
-                r.TarAtFar is { } tar ? Percent(tar) : "— (too few pairs)",
+                r.TarAtFar is { } tar ? string.Create(inv, $"{Percent(tar)} (< {r.ThresholdAtFar:F3})") : "— (too few pairs)",
                 string.Create(inv, $"{r.MeanThreshold:F3} ± {r.StdThreshold:F3}"),
                 row.AccuracyAtDefault is { } d ? Percent(d) : "");
         }
@@ -313,6 +313,7 @@ internal static class EvalCommand
                 if (r.TarAtFar is { } tar)
                 {
                     w.WriteNumber("tarAtFar", tar);
+                    w.WriteNumber("thresholdAtFar", r.ThresholdAtFar!.Value);
                 }
                 else
                 {

@@ -39,8 +39,11 @@ internal sealed partial class ServerRuntime(
     /// <summary>The database (after start).</summary>
     public FaceDatabase Database => _database ?? throw NotReady();
 
-    /// <summary>The match threshold in force: the configured one, or the model bundle's.</summary>
-    public float MatchThreshold => server.Value.MatchThreshold ?? Pipeline.DefaultThreshold;
+    /// <summary>The search match threshold in force: the configured one, or the model bundle's identification threshold.</summary>
+    public float MatchThreshold => server.Value.MatchThreshold ?? Pipeline.IdentificationThreshold;
+
+    /// <summary>The verification threshold in force: the configured one, or the model bundle's.</summary>
+    public float VerifyThreshold => server.Value.VerifyThreshold ?? Pipeline.DefaultThreshold;
 
     /// <summary>Collections smaller than this are scanned exactly.</summary>
     public int ExactSearchBelow => indexing.Value.ExactSearchBelow;
@@ -59,7 +62,7 @@ internal sealed partial class ServerRuntime(
         lifetime.ApplicationStopping.Register(() => SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing));
         SetHealth(HealthCheckResponse.Types.ServingStatus.Serving);
         var options = server.Value;
-        LogReady(_logger, options.Address, options.Port, _pipeline.ModelVersion, MatchThreshold);
+        LogReady(_logger, options.Address, options.Port, _pipeline.ModelVersion, MatchThreshold, VerifyThreshold);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -86,8 +89,8 @@ internal sealed partial class ServerRuntime(
 
     private static InvalidOperationException NotReady() => new("The server has not finished starting.");
 
-    [LoggerMessage(5060, LogLevel.Information, "FaceIndex serving gRPC on {Address}:{Port}; model {ModelVersion}, match threshold {Threshold}")]
-    private static partial void LogReady(ILogger logger, string address, int port, string modelVersion, float threshold);
+    [LoggerMessage(5060, LogLevel.Information, "FaceIndex serving gRPC on {Address}:{Port}; model {ModelVersion}, search threshold {Threshold}, verify threshold {VerifyThreshold}")]
+    private static partial void LogReady(ILogger logger, string address, int port, string modelVersion, float threshold, float verifyThreshold);
 
     [LoggerMessage(5061, LogLevel.Information, "FaceIndex stopped: requests drained, snapshots and checkpoint written")]
     private static partial void LogStopped(ILogger logger);

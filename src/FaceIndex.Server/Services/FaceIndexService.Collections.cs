@@ -70,6 +70,7 @@ internal sealed partial class FaceIndexService
         {
             ModelVersion = Pipeline.ModelVersion,
             DefaultThreshold = runtime.MatchThreshold,
+            VerifyThreshold = runtime.VerifyThreshold,
             StoreLogBytes = store.LogBytes,
             Index = new V1.IndexParameters { M = index.M, EfConstruction = index.EfConstruction, EfSearch = index.EfSearch, ExactBelow = runtime.ExactSearchBelow },
         };

@@ -25,7 +25,7 @@ internal sealed partial class FaceIndexService
             Errors.ThrowInvalid($"ef must lie in [0, {MaxEf}] (0 = the server's default); got {request.Ef}.");
         }
 
-        float threshold = Threshold(request.HasThreshold, request.Threshold);
+        float threshold = Threshold(request.HasThreshold, request.Threshold, runtime.MatchThreshold);
         var record = RequireCollection(collection);
         var response = new V1.SearchResponse { Threshold = threshold };
         switch (request.InputCase)
@@ -55,7 +55,7 @@ internal sealed partial class FaceIndexService
     {
         var ct = context.CancellationToken;
         var collection = Collection(request.Collection, context, write: false);
-        float threshold = Threshold(request.HasThreshold, request.Threshold);
+        float threshold = Threshold(request.HasThreshold, request.Threshold, runtime.VerifyThreshold);
         if (request.ImageA.IsEmpty)
         {
             Errors.ThrowInvalid("image_a is required.");

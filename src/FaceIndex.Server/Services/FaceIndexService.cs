@@ -92,12 +92,12 @@ internal sealed partial class FaceIndexService(
         return personId;
     }
 
-    /// <summary>The requested threshold, or the server's; a squared L2 distance in [0, 4].</summary>
-    private float Threshold(bool has, float requested)
+    /// <summary>The requested threshold, or <paramref name="fallback"/>; a squared L2 distance in [0, 4].</summary>
+    private static float Threshold(bool has, float requested, float fallback)
     {
         if (!has)
         {
-            return runtime.MatchThreshold;
+            return fallback;
         }
 
         if (!float.IsFinite(requested) || requested is < 0f or > 4f)

@@ -8,7 +8,8 @@ namespace FaceIndex.Vision.Evaluation;
 /// <param name="Auc">Area under the ROC curve over all pairs (a smaller distance means "same").</param>
 /// <param name="FarTarget">The false-accept rate <see cref="TarAtFar"/> is measured at.</param>
 /// <param name="TarAtFar">True-accept rate at <see cref="FarTarget"/> over all pairs; null when there are fewer than 1 / FAR different-person pairs.</param>
-internal sealed record VerificationReport(int Pairs, int SamePairs, double[] FoldAccuracies, float[] FoldThresholds, double Auc, double FarTarget, double? TarAtFar)
+/// <param name="ThresholdAtFar">The distance below which pairs are accepted at <see cref="FarTarget"/> (the (FAR × different pairs + 1)-th smallest different-pair distance); null with <see cref="TarAtFar"/>.</param>
+internal sealed record VerificationReport(int Pairs, int SamePairs, double[] FoldAccuracies, float[] FoldThresholds, double Auc, double FarTarget, double? TarAtFar, float? ThresholdAtFar)
 {
     /// <summary>Mean of the fold accuracies.</summary>
     public double MeanAccuracy => Mean(FoldAccuracies);
@@ -118,7 +119,7 @@ internal static class VerificationProtocol
             accuracies[fold] = tested == 0 ? double.NaN : (double)correct / tested;
         }
 
-        return new VerificationReport(n, sameCount, accuracies, thresholds, Auc(distances, same), far, TarAtFar(distances, same, far));
+        return new VerificationReport(n, sameCount, accuracies, thresholds, Auc(distances, same), far, TarAtFar(distances, same, far), ThresholdAtFar(distances, same, far));
     }
 
     /// <summary>
@@ -242,6 +243,32 @@ internal static class VerificationProtocol
     /// </summary>
     internal static double? TarAtFar(ReadOnlySpan<float> distances, ReadOnlySpan<bool> same, double far)
     {
+        if (ThresholdAtFar(distances, same, far) is not { } limit)
+        {
+            return null;
+        }
+
+        int positives = 0;
+        int accepted = 0;
+        for (int i = 0; i < distances.Length; i++)
+        {
+            if (same[i])
+            {
+                positives++;
+                accepted += distances[i] < limit ? 1 : 0;
+            }
+        }
+
+        return (double)accepted / positives;
+    }
+
+    /// <summary>
+    /// The distance strictly below which pairs are accepted at the false-accept rate <paramref name="far"/>: the
+    /// (⌊FAR × different pairs⌋ + 1)-th smallest different-pair distance; null when it cannot be measured
+    /// (no same pairs, or fewer different pairs than 1 / FAR).
+    /// </summary>
+    internal static float? ThresholdAtFar(ReadOnlySpan<float> distances, ReadOnlySpan<bool> same, double far)
+    {
         var negatives = new List<float>();
         int positives = 0;
         for (int i = 0; i < distances.Length; i++)
@@ -263,18 +290,6 @@ internal static class VerificationProtocol
 
         negatives.Sort();
         int allowed = (int)Math.Floor((negatives.Count * far) + 1e-9);
-
-        // Accept strictly below the (allowed + 1)-th smallest different-pair distance.
-        float limit = allowed < negatives.Count ? negatives[allowed] : float.PositiveInfinity;
-        int accepted = 0;
-        for (int i = 0; i < distances.Length; i++)
-        {
-            if (same[i] && distances[i] < limit)
-            {
-                accepted++;
-            }
-        }
-
-        return (double)accepted / positives;
+        return allowed < negatives.Count ? negatives[allowed] : float.PositiveInfinity;
     }
 }

@@ -19,6 +19,22 @@ internal sealed class BundleManifest
 
     /// <summary>The default verification threshold of the 128-byte code and where it was chosen.</summary>
     public required VerificationEntry Verification { get; init; }
+
+    /// <summary>The default open-set search threshold (at a fixed false-accept rate) and where it was chosen.</summary>
+    public required IdentificationEntry Identification { get; init; }
+}
+
+/// <summary>The model-specific default match threshold of a search, chosen at a fixed false-accept rate on a development set.</summary>
+internal sealed class IdentificationEntry
+{
+    /// <summary>Squared L2 distance at or under which a search candidate matches.</summary>
+    public required float Threshold { get; init; }
+
+    /// <summary>The false-accept rate per comparison the threshold was chosen at.</summary>
+    public required double Far { get; init; }
+
+    /// <summary>The development pair list it was chosen on.</summary>
+    public required string ChosenOn { get; init; }
 }
 
 /// <summary>The model-specific default decision threshold, chosen with the evaluator on a development set.</summary>

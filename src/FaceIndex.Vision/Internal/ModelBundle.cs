@@ -58,6 +58,11 @@ internal sealed class ModelBundle
             throw new FaceIndexException(FaceIndexError.ModelMissing, $"The model manifest in {DescribeBundle(bundleDirectory)} gives verification.defaultThreshold {manifest.Verification.DefaultThreshold}; a squared L2 distance between unit vectors lies in (0, 4). Restore model-bundle/ from git.");
         }
 
+        if (manifest.Identification.Threshold is not (> 0f and < 4f))
+        {
+            throw new FaceIndexException(FaceIndexError.ModelMissing, $"The model manifest in {DescribeBundle(bundleDirectory)} gives identification.threshold {manifest.Identification.Threshold}; a squared L2 distance between unit vectors lies in (0, 4). Restore model-bundle/ from git.");
+        }
+
         foreach (var entry in new[] { manifest.Models.Detector, manifest.Models.Landmarks, manifest.Models.Embedder })
         {
             VerifyModelFile(Path.Combine(modelsDirectory, entry.File), entry.Sha256);
