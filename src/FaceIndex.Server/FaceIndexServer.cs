@@ -115,11 +115,10 @@ public static class FaceIndexServer
         _ = app.Services.GetRequiredService<IOptions<IndexingOptions>>().Value;
         _ = app.Services.GetRequiredService<IOptions<VisionOptions>>().Value;
         _ = app.Services.GetRequiredService<IOptions<ClusteringOptions>>().Value;
-        _ = app.Services.GetRequiredService<ServerMetrics>();
-
+        var metrics = app.Services.GetRequiredService<ServerMetrics>();
         if (server.MetricsPort > 0)
         {
-            app.UseMetricServer(server.MetricsPort);
+            app.UseMetricServer(server.MetricsPort, "/metrics", metrics.Registry);
         }
 
         app.MapGrpcService<FaceIndexService>();

@@ -56,7 +56,8 @@ public sealed class AccessTests
     public async Task On_a_loopback_port_health_says_serving_and_reflection_lists_the_service()
     {
         using var dir = TestPaths.NewTempDirectory();
-        await using var host = await ServerHost.StartOnLoopbackAsync(dir.Path);
+        int metricsPort = FreePort();
+        await using var host = await ServerHost.StartOnLoopbackAsync(dir.Path, "--Server:MetricsPort=" + metricsPort);
         Assert.StartsWith("http://127.0.0.1:", host.Address);
         var health = new Health.HealthClient(host.Channel);
         var status = await health.CheckAsync(new HealthCheckRequest { Service = "faceindex.v1.FaceIndex" });
@@ -75,6 +76,22 @@ public sealed class AccessTests
         Assert.Single(reply.Faces);
         var search = await host.Client.SearchAsync(new SearchRequest { Image = Deepface.Bytes("img9.jpg"), Threshold = 4f });
         Assert.Equal("p-8-9", search.Faces[0].Matches[0].PersonId);
+
+        // Prometheus metrics on their own port: calls by method and status, and the database's gauges.
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+        Assert.Contains("faceindex_grpc_calls_total{method=\"Enroll\",code=\"OK\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("faceindex_faces 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("faceindex_faces_enrolled_total 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("faceindex_search_faces_total{outcome=\"match\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("dotnet_collection_count_total", metrics, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static Metadata Key(string key) => new() { { "x-api-key", key } };
