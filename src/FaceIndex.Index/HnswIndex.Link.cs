@@ -65,10 +65,13 @@ public sealed partial class HnswIndex
                     currentScore = Key.Score(keys[0]);
                 }
 
-                int chosenCount = SelectNeighbors(storage, keys, slot, _m, context.Chosen, skipDeleted: true);
+                // A new node takes as many links as its layer holds (2·M on the base layer, as FAISS does;
+                // hnswlib takes M everywhere): the heuristic keeps them diverse, and the fuller base
+                // lists buy recall at a given ef for more than the distances they add.
+                int maxLinks = l == 0 ? _m0 : _m;
+                int chosenCount = SelectNeighbors(storage, keys, slot, maxLinks, context.Chosen, skipDeleted: true);
                 var chosen = context.Chosen.AsSpan(0, chosenCount);
                 WriteList(storage, slot, l, chosen);
-                int maxLinks = l == 0 ? _m0 : _m;
                 foreach (int neighbour in chosen)
                 {
                     Connect(context, storage, neighbour, slot, l, maxLinks);
@@ -174,6 +177,12 @@ public sealed partial class HnswIndex
     /// best first, keep one only when it is closer to the origin than to every one kept so far,
     /// which spreads links over directions instead of crowding one cluster.
     /// </summary>
+    /// <remarks>
+    /// "Closer" is strict: a candidate that scores as high with a kept neighbour as with the
+    /// origin is redundant. That only decides ties, which real data hardly has, except for
+    /// duplicates (one face enrolled under several ids): a list then keeps one copy and its other
+    /// links, instead of filling up with copies and pruning older ones out of reach.
+    /// </remarks>
     /// <param name="storage">The graph.</param>
     /// <param name="candidates">Keys scored against the origin, best first.</param>
     /// <param name="origin">The node the links are for (never selected).</param>
@@ -208,7 +217,7 @@ public sealed partial class HnswIndex
                         ref *(sbyte*)storage.Vector(selected[j + 1]),
                         ref *(sbyte*)storage.Vector(selected[j + 2]),
                         ref *(sbyte*)storage.Vector(selected[j + 3]));
-                    if (Vector128.GreaterThanAny(scores, bound))
+                    if (Vector128.GreaterThanOrEqualAny(scores, bound))
                     {
                         keep = false;
                         break;
@@ -218,7 +227,7 @@ public sealed partial class HnswIndex
 
             for (; keep && j < count; j++)
             {
-                if (Dot(vector, storage.Vector(selected[j])) > toOrigin)
+                if (Dot(vector, storage.Vector(selected[j])) >= toOrigin)
                 {
                     keep = false;
                 }
