@@ -18,26 +18,32 @@ internal static class HnswAnchors
     };
 
     /// <summary>
-    /// Our queries/s at <paramref name="recall"/>, interpolated linearly between the two measured
-    /// efs whose recalls bracket it (recall rises with ef); null when no measured pair brackets it.
+    /// Our best queries/s at a recall of at least <paramref name="recall"/> (ANCHORS.md's "1" read
+    /// as ≥ 0.9995): the fastest measured ef that reaches it, or a linear interpolation between two
+    /// consecutive efs whose recalls bracket it; null when no ef reaches it.
     /// </summary>
     public static double? QpsAtRecall(IReadOnlyList<(double Recall, double Qps)> curve, double recall)
     {
+        double target = Math.Min(recall, 0.9995);
+        double? best = null;
         for (int i = 0; i < curve.Count; i++)
         {
-            if (curve[i].Recall >= recall)
+            if (curve[i].Recall < target)
             {
-                if (i == 0 || curve[i].Recall == curve[i - 1].Recall)
-                {
-                    return curve[i].Qps;
-                }
-
-                double t = (recall - curve[i - 1].Recall) / (curve[i].Recall - curve[i - 1].Recall);
-                return curve[i - 1].Qps + (t * (curve[i].Qps - curve[i - 1].Qps));
+                continue;
             }
+
+            double qps = curve[i].Qps;
+            if (i > 0 && curve[i - 1].Recall < target)
+            {
+                double t = (target - curve[i - 1].Recall) / (curve[i].Recall - curve[i - 1].Recall);
+                qps = curve[i - 1].Qps + (t * (curve[i].Qps - curve[i - 1].Qps));
+            }
+
+            best = Math.Max(best ?? 0, qps);
         }
 
-        return null;
+        return best;
     }
 }
 
