@@ -56,6 +56,63 @@ public static class VectorMath
         return Vector256.Sum(acc0 + acc1);
     }
 
+    /// <summary>
+    /// Four int8 dot products of one 128-component code <paramref name="a"/> (the query) with
+    /// four others, as lanes 0–3: the search's batch kernel. The query's blocks and their
+    /// absolute values are loaded once for the four, and one horizontal-add tree replaces four
+    /// reductions.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> Dot128x4(ref sbyte a, ref sbyte b0, ref sbyte b1, ref sbyte b2, ref sbyte b3)
+    {
+        if (Vector256.IsHardwareAccelerated && Avx2.IsSupported)
+        {
+            return Dot128x4Avx2(ref a, ref b0, ref b1, ref b2, ref b3);
+        }
+
+        return Vector128.Create(
+            DotUnchecked(ref a, ref b0, FaceVector.Dimensions),
+            DotUnchecked(ref a, ref b1, FaceVector.Dimensions),
+            DotUnchecked(ref a, ref b2, FaceVector.Dimensions),
+            DotUnchecked(ref a, ref b3, FaceVector.Dimensions));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> Dot128x4Avx2(ref sbyte a, ref sbyte b0, ref sbyte b1, ref sbyte b2, ref sbyte b3)
+    {
+        var ones = Vector256.Create((short)1);
+        var a0 = Vector256.LoadUnsafe(ref a);
+        var a1 = Vector256.LoadUnsafe(ref a, 32);
+        var a2 = Vector256.LoadUnsafe(ref a, 64);
+        var a3 = Vector256.LoadUnsafe(ref a, 96);
+        var u0 = Avx2.Abs(a0);
+        var u1 = Avx2.Abs(a1);
+        var u2 = Avx2.Abs(a2);
+        var u3 = Avx2.Abs(a3);
+        var s0 = Blocks(u0, u1, u2, u3, a0, a1, a2, a3, ref b0, ones);
+        var s1 = Blocks(u0, u1, u2, u3, a0, a1, a2, a3, ref b1, ones);
+        var s2 = Blocks(u0, u1, u2, u3, a0, a1, a2, a3, ref b2, ones);
+        var s3 = Blocks(u0, u1, u2, u3, a0, a1, a2, a3, ref b3, ones);
+
+        // Lane i of the 128-bit halves of h: the low and high half-sums of s_i.
+        var h = Avx2.HorizontalAdd(Avx2.HorizontalAdd(s0, s1), Avx2.HorizontalAdd(s2, s3));
+        return h.GetLower() + h.GetUpper();
+    }
+
+    /// <summary>The four 32-byte blocks of one code against the query's (|a| and a given), as eight int32 partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Blocks(
+        Vector256<byte> u0, Vector256<byte> u1, Vector256<byte> u2, Vector256<byte> u3,
+        Vector256<sbyte> a0, Vector256<sbyte> a1, Vector256<sbyte> a2, Vector256<sbyte> a3,
+        ref sbyte b, Vector256<short> ones)
+    {
+        var p0 = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u0, Avx2.Sign(Vector256.LoadUnsafe(ref b), a0)), ones);
+        var p1 = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u1, Avx2.Sign(Vector256.LoadUnsafe(ref b, 32), a1)), ones);
+        var p2 = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u2, Avx2.Sign(Vector256.LoadUnsafe(ref b, 64), a2)), ones);
+        var p3 = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u3, Avx2.Sign(Vector256.LoadUnsafe(ref b, 96), a3)), ones);
+        return (p0 + p1) + (p2 + p3);
+    }
+
     /// <summary>|a| (unsigned) × sign(b, a) (signed) → pairwise int16 sums → int32 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> MulAdd(Vector256<sbyte> a, Vector256<sbyte> b, Vector256<short> ones)

@@ -33,12 +33,12 @@ public sealed partial class HnswIndex
         var context = _contexts.Rent();
         try
         {
+            context.Ensure(_m0, results.Length);
             byte* q = context.Query;
             Unsafe.CopyBlockUnaligned(ref *q, ref Unsafe.As<FaceVector, byte>(ref Unsafe.AsRef(in query)), GraphStorage.VectorBytes);
-            var heap = context.Results;
-            heap.Clear();
+            var pool = context.Pool;
             int k = results.Length;
-            int worst = int.MinValue;
+            pool.Reset(k);
             var tombstones = storage.Tombstones;
             for (int word = 0; word * 64 < used; word++)
             {
@@ -54,34 +54,19 @@ public sealed partial class HnswIndex
                     int slot = (word * 64) + BitOperations.TrailingZeroCount(live);
                     live &= live - 1;
                     int score = Dot(q, storage.Vector(slot));
-                    if (score < worst)
+                    if (pool.Admits(score))
                     {
-                        continue;
-                    }
-
-                    long key = Key.Pack(score, slot);
-                    if (heap.Count < k)
-                    {
-                        heap.Push(key);
-                        if (heap.Count == k)
-                        {
-                            worst = Key.Score(heap.Top);
-                        }
-                    }
-                    else if (key > heap.Top)
-                    {
-                        heap.ReplaceTop(key);
-                        worst = Key.Score(heap.Top);
+                        pool.Insert(score, slot, deleted: false);
                     }
                 }
             }
 
-            int found = heap.Count;
+            var keys = context.Keys.AsSpan(0, k);
+            int found = pool.CopyLive(keys);
             var ids = storage.Ids;
-            for (int i = found - 1; i >= 0; i--)
+            for (int i = 0; i < found; i++)
             {
-                long key = heap.Pop();
-                results[i] = new Neighbor(ids[Key.Slot(key)], Key.Score(key));
+                results[i] = new Neighbor(ids[Key.Slot(keys[i])], Key.Score(keys[i]));
             }
 
             return found;

@@ -64,10 +64,10 @@ public sealed partial class HnswIndex
                 }
             }
 
-            long entry = _entry;
+            long entry = storage.Entry;
             if (entry >= 0 && storage.IsDeleted(EntrySlot(entry)))
             {
-                Volatile.Write(ref _entry, top < 0 ? -1 : PackEntry(topLevel, top));
+                Volatile.Write(ref storage.Entry, top < 0 ? -1 : PackEntry(topLevel, top));
             }
 
             _deleted = 0;
@@ -150,8 +150,8 @@ public sealed partial class HnswIndex
     /// <summary>Clears a deleted slot's links and puts it on the free list; its tombstone stays set until reuse.</summary>
     private unsafe void FreeSlot(GraphStorage storage, int slot)
     {
-        new Span<int>(storage.BaseList(slot), _m0).Fill(-1);
-        storage.UpperRef[slot] = 0;
+        storage.ClearBaseList(slot);
+        storage.Upper.Free(slot);
         _freeSlots.Push(slot);
     }
 

@@ -9,8 +9,9 @@ public sealed partial class HnswIndex
 {
     /// <inheritdoc />
     /// <remarks>
-    /// Takes no lock and allocates nothing. Results are ordered by score descending (ties by
-    /// the later insert first); the breadth used is max(ef or <see cref="IndexOptions.EfSearch"/>, results.Length).
+    /// Takes no lock and allocates nothing. Results are ordered by score descending, ties by the
+    /// higher slot first (the later insert, unless slots were reused); the breadth used is
+    /// max(ef or <see cref="IndexOptions.EfSearch"/>, results.Length).
     /// </remarks>
     public unsafe int Search(in FaceVector query, Span<Neighbor> results, int ef = 0)
     {
@@ -19,14 +20,14 @@ public sealed partial class HnswIndex
             return 0;
         }
 
-        // Entry first, then storage: a storage read after the entry always holds the entry's slot.
-        long entry = Volatile.Read(ref _entry);
+        // One read of the storage: its entry point, slots and ids belong together.
+        var storage = _storage;
+        long entry = Volatile.Read(ref storage.Entry);
         if (entry < 0)
         {
             return 0;
         }
 
-        var storage = _storage;
         int breadth = Math.Max(ef > 0 ? ef : _options.EfSearch, results.Length);
         var context = _contexts.Rent();
         try
@@ -44,19 +45,12 @@ public sealed partial class HnswIndex
 
             bool liveOnly = Volatile.Read(ref _deleted) > 0 || _freeSlots.Count > 0;
             SearchLayer(context, storage, q, current, currentScore, breadth, 0, liveOnly);
-
-            var heap = context.Results;
-            while (heap.Count > results.Length)
-            {
-                heap.Pop();
-            }
-
-            int found = heap.Count;
+            var keys = context.Keys.AsSpan(0, results.Length);
+            int found = context.Pool.CopyLive(keys);
             var ids = storage.Ids;
-            for (int i = found - 1; i >= 0; i--)
+            for (int i = 0; i < found; i++)
             {
-                long key = heap.Pop();
-                results[i] = new Neighbor(ids[Key.Slot(key)], Key.Score(key));
+                results[i] = new Neighbor(ids[Key.Slot(keys[i])], Key.Score(keys[i]));
             }
 
             return found;
@@ -97,40 +91,36 @@ public sealed partial class HnswIndex
     }
 
     /// <summary>
-    /// Best-first search of one layer from one entry node (the paper's algorithm 2). Leaves the
-    /// up to <paramref name="ef"/> best nodes in the context's result heap. With
-    /// <paramref name="liveOnly"/>, deleted nodes are traversed but not returned.
+    /// Best-first search of one layer from one entry node (the paper's algorithm 2, over a
+    /// <see cref="CandidatePool"/>). Leaves the up to <paramref name="ef"/> best nodes in the
+    /// context's pool. With <paramref name="liveOnly"/>, deleted nodes are traversed but not returned.
     /// </summary>
+    /// <remarks>
+    /// The search is bound by memory latency, not arithmetic: a node's list and its neighbours'
+    /// vectors are usually not in cache. So the list of the node most likely expanded next (the
+    /// best unexpanded one now) is prefetched before this node's neighbours are scored, and the
+    /// vectors of all the unvisited neighbours are prefetched before the first is scored.
+    /// </remarks>
     private static unsafe void SearchLayer(SearchContext context, GraphStorage storage, byte* query, int entry, int entryScore, int ef, int level, bool liveOnly)
     {
-        var visited = context.BeginVisit(storage.Capacity, out ushort generation);
-        var candidates = context.Candidates;
-        var results = context.Results;
+        var visited = context.Visited;
+        visited.Reserve(storage.Capacity);
+        var pool = context.Pool;
         var batch = context.Batch;
-        candidates.Clear();
-        results.Clear();
-
-        visited[entry] = generation;
-        long entryKey = Key.Pack(entryScore, entry);
-        candidates.Push(entryKey);
-        if (!liveOnly || !storage.IsDeleted(entry))
+        pool.Reset(ef);
+        visited.Add(entry);
+        pool.Insert(entryScore, entry, liveOnly && storage.IsDeleted(entry));
+        while (pool.TryNext(out int node))
         {
-            results.Push(entryKey);
-        }
-
-        int worst = results.Count > 0 ? entryScore : int.MinValue;
-        while (candidates.Count > 0)
-        {
-            long best = candidates.Top;
-            if (Key.Score(best) < worst && results.Count >= ef)
+            int* list = storage.List(node, level, out int capacity);
+            int next = pool.PeekNext();
+            if (next >= 0 && level == 0 && Sse.IsSupported)
             {
-                break;
+                byte* nextList = (byte*)storage.BaseList(next);
+                Sse.Prefetch0(nextList);
+                Sse.Prefetch0(nextList + 64);
             }
 
-            candidates.Pop();
-            int* list = storage.List(Key.Slot(best), level, out int capacity);
-
-            // Collect the unvisited neighbours and prefetch their vectors before scoring any.
             int n = 0;
             for (int i = 0; i < capacity; i++)
             {
@@ -140,12 +130,11 @@ public sealed partial class HnswIndex
                     break;
                 }
 
-                if (visited[neighbour] == generation)
+                if (!visited.Add(neighbour))
                 {
                     continue;
                 }
 
-                visited[neighbour] = generation;
                 batch[n++] = neighbour;
                 if (Sse.IsSupported)
                 {
@@ -159,25 +148,13 @@ public sealed partial class HnswIndex
             {
                 int neighbour = batch[j];
                 int score = Dot(query, storage.Vector(neighbour));
-                if (results.Count < ef || score > worst)
+                if (pool.Admits(score))
                 {
-                    long key = Key.Pack(score, neighbour);
-                    candidates.Push(key);
-                    if (!liveOnly || !storage.IsDeleted(neighbour))
-                    {
-                        if (results.Count < ef)
-                        {
-                            results.Push(key);
-                        }
-                        else
-                        {
-                            results.ReplaceTop(key);
-                        }
-
-                        worst = Key.Score(results.Top);
-                    }
+                    pool.Insert(score, neighbour, liveOnly && storage.IsDeleted(neighbour));
                 }
             }
         }
+
+        visited.Clear();
     }
 }

@@ -52,6 +52,24 @@ public class VectorMathTests
     }
 
     [Fact]
+    public void Dot128x4_matches_four_scalar_dots_including_the_extremes()
+    {
+        var random = new Random(11);
+        var plus = Enumerable.Repeat((sbyte)127, FaceVector.Dimensions).ToArray();
+        var minus = Enumerable.Repeat((sbyte)-127, FaceVector.Dimensions).ToArray();
+        for (int trial = 0; trial < 300; trial++)
+        {
+            var a = trial == 0 ? plus : RandomCode(random, FaceVector.Dimensions);
+            var b = Enumerable.Range(0, 4).Select(i => trial == 0 ? (i % 2 == 0 ? plus : minus) : RandomCode(random, FaceVector.Dimensions)).ToArray();
+            var dots = VectorMath.Dot128x4(ref a[0], ref b[0][0], ref b[1][0], ref b[2][0], ref b[3][0]);
+            for (int i = 0; i < 4; i++)
+            {
+                Assert.Equal(VectorMath.DotScalar(a, b[i]), dots[i]);
+            }
+        }
+    }
+
+    [Fact]
     public void Dot_rejects_mismatched_lengths()
     {
         Assert.Throws<ArgumentException>(() => VectorMath.Dot(new sbyte[3], new sbyte[4]));

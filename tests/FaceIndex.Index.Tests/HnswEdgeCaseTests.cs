@@ -79,6 +79,31 @@ public sealed class HnswEdgeCaseTests
         Assert.Equal(50, results.Select(r => r.Id).Distinct().Count());
     }
 
+    [Fact]
+    public void Copies_of_one_face_among_others_are_all_found()
+    {
+        // One face enrolled 40 times (under 40 ids) among 4 000 others, copies spread over the inserts.
+        var set = TestData.Set(4000);
+        using var index = new HnswIndex(new IndexOptions { EfConstruction = 64 });
+        var copy = set.Vectors[123];
+        int next = 0;
+        for (int row = 0; row < 4000; row++)
+        {
+            index.Add(row, set.Vectors[row]);
+            if (row % 100 == 7)
+            {
+                index.Add(100_000 + next++, copy);
+            }
+        }
+
+        var results = new Neighbor[41];
+        Assert.Equal(41, index.Search(copy, results, ef: 64));
+        var ids = results.Select(r => r.Id).ToHashSet();
+        Assert.Contains(123L, ids);
+        Assert.All(Enumerable.Range(0, 40), i => Assert.Contains(100_000L + i, ids));
+        Assert.All(results, r => Assert.Equal(copy.Dot(copy), r.Score));
+    }
+
     [Theory]
     [InlineData(nameof(IndexOptions.M), 1)]
     [InlineData(nameof(IndexOptions.M), 65)]
@@ -101,7 +126,7 @@ public sealed class HnswEdgeCaseTests
         var options = new IndexOptions();
         Assert.Equal(16, options.M);
         Assert.Equal(32, options.MaxLinksBase);
-        Assert.Equal(200, options.EfConstruction);
+        Assert.Equal(128, options.EfConstruction);
         Assert.Equal(64, options.EfSearch);
         options.Validate();
     }

@@ -31,11 +31,24 @@ public sealed class HnswRecallTests(LargeIndexFixture fixture) : IClassFixture<L
     }
 
     [Fact]
-    public void Memory_per_vector_stays_near_the_layout_s_280_bytes()
+    public void Memory_is_the_layout_s_264_bytes_per_slot_plus_small_upper_layers_and_id_map()
     {
-        double perVector = (double)fixture.Hnsw.MemoryBytes / fixture.Hnsw.Count;
-        // 128 vector + 128 base links + 8 id + 4 upper ref + id map + upper layers; growth slack on top.
-        Assert.InRange(perVector, 268, 480);
+        var index = fixture.Hnsw;
+        var memory = index.MemoryBreakdown();
+        Assert.Equal(index.MemoryBytes, memory.Vectors + memory.BaseLists + memory.IdsAndTombstones + memory.UpperLayers + memory.IdMap + memory.Scratch);
+
+        // Per slot: 128 vector + 32 × 4 base links + 8 id + 1/8 tombstone; the fixture grew from
+        // 1 000 slots by halves, so the capacity is at most 1.5 × the count.
+        long capacity = memory.Vectors / 128;
+        Assert.Equal(capacity * 128, memory.BaseLists);
+        Assert.InRange(memory.IdsAndTombstones, capacity * 8, (capacity * 8) + (capacity / 8) + 8);
+        Assert.InRange(capacity, LargeIndexFixture.Size, LargeIndexFixture.Size * 3 / 2);
+
+        // About one node in 32 has upper layers (17 ints at level 1, a map entry); the id map is
+        // at most 90 % full at capacity.
+        double perVector = 1.0 / LargeIndexFixture.Size;
+        Assert.InRange(memory.UpperLayers * perVector, 1.8, 4.5);
+        Assert.InRange(memory.IdMap / (double)capacity, 4.4, 4.5);
     }
 
     [Fact]

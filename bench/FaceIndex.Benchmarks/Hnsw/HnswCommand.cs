@@ -5,28 +5,27 @@ using FaceIndex.Index;
 namespace FaceIndex.Benchmarks.Hnsw;
 
 /// <summary>
-/// <c>hnsw --n 100000|1000000 [--threads 2] [--data DIR] [--m 16] [--ef-construction 200] [--cache DIR]</c>:
+/// <c>hnsw --n 100000|1000000 [--threads 2] [--data DIR] [--m 16] [--ef-construction 128] [--ef 16,32,64,128,256] [--cache DIR]</c>:
 /// builds an <see cref="HnswIndex"/> on the GENERATOR.md base set in file order and prints build
-/// rate, bytes per vector, and for ef ∈ {16, 32, 64, 128, 256} recall@10, single-thread queries/s and
-/// p50/p99 latency (3 passes × 1 000 queries after a warm-up pass, as ANCHORS.md measured hnswlib),
-/// then snapshot save and load times.
+/// rate, bytes per vector (by structure, and the process's RSS growth), and for each ef recall@10,
+/// single-thread queries/s and p50/p99 latency (3 passes × 1 000 queries after a warm-up pass, as
+/// ANCHORS.md measured hnswlib) with the ratios to hnswlib's figures at the same ef and at equal
+/// recall, then snapshot save and load times.
 /// </summary>
 internal static class HnswCommand
 {
-    private static readonly int[] s_efs = [16, 32, 64, 128, 256];
-
     public static int Run(string[] args)
     {
-        var options = ParseArgs(args);
+        var options = HnswBenchArgs.Parse(args);
         if (options is null)
         {
-            Console.Error.WriteLine("usage: hnsw --n N [--threads 2] [--data DIR] [--m 16] [--ef-construction 200] [--cache DIR]");
+            Console.Error.WriteLine(HnswBenchArgs.Usage);
             return 2;
         }
 
-        var (n, threads, dataDir, m, efConstruction, cacheDir) = options.Value;
-        Console.WriteLine($"hnsw --n {n} --threads {threads} (M={m}, efConstruction={efConstruction}); {Environment.ProcessorCount} cores; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        var data = BenchData.Load(n, dataDir, cacheDir);
+        int n = options.N;
+        Console.WriteLine($"hnsw --n {n} --threads {options.Threads} (M={options.M}, efConstruction={options.EfConstruction}); {Environment.ProcessorCount} cores; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        var data = BenchData.Load(n, options.Data, options.Cache);
 
         var ids = new long[n];
         for (int i = 0; i < n; i++)
@@ -34,32 +33,57 @@ internal static class HnswCommand
             ids[i] = i;
         }
 
+        // The data set (float rows, int8 codes, truth) is resident before this point, so the
+        // growth below is the index's: its structures plus whatever the runtime adds for them.
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         long rssBefore = Environment.WorkingSet;
         long managedBefore = GC.GetTotalMemory(forceFullCollection: true);
-        var index = new HnswIndex(new IndexOptions { M = m, EfConstruction = efConstruction, InitialCapacity = n });
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var index = new HnswIndex(new IndexOptions { M = options.M, EfConstruction = options.EfConstruction, InitialCapacity = n });
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var progress = new Timer(_ => Console.WriteLine($"  … {index.Count:N0} vectors, {index.Count / clock.Elapsed.TotalSeconds:N0}/s"), null, 30_000, 30_000);
-        index.AddRange(ids, data.Base, threads);
+        index.AddRange(ids, data.Base, options.Threads);
         double buildSeconds = clock.Elapsed.TotalSeconds;
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
         progress.Dispose();
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         long managedGrowth = GC.GetTotalMemory(forceFullCollection: true) - managedBefore;
         long rssGrowth = Environment.WorkingSet - rssBefore;
 
         Console.WriteLine();
-        Console.WriteLine($"build: {n:N0} vectors in {buildSeconds:F1} s on {threads} thread(s) = {n / buildSeconds:N0} vectors/s");
-        Console.WriteLine($"memory: index {index.MemoryBytes / (double)n:F1} B/vector (structures); managed heap growth {managedGrowth / (double)n:F1} B/vector; RSS growth {rssGrowth / (double)n:F1} B/vector");
-        Console.WriteLine();
-        Console.WriteLine("| ef | recall@10 | queries/s (1 thread) | p50 µs | p99 µs |");
-        Console.WriteLine("|---|---|---|---|---|");
-        foreach (int ef in s_efs)
+        Console.WriteLine($"build: {n:N0} vectors in {buildSeconds:F1} s on {options.Threads} thread(s) = {n / buildSeconds:N0} vectors/s (process CPU {cpuSeconds:F1} s)");
+        var anchor = HnswAnchors.For(n);
+        if (anchor is not null)
         {
-            var row = Measure(index, data, ef);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {ef} | {row.Recall:F3} | {row.Qps:N0} | {row.P50:F0} | {row.P99:F0} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  vs {anchor.Name}: {anchor.BuildRate:N0} vectors/s → ratio {n / buildSeconds / anchor.BuildRate:F2}"));
         }
 
-        Snapshot(index, data, cacheDir);
+        var memory = index.MemoryBreakdown();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"memory: index {index.MemoryBytes / (double)n:F1} B/vector, all structures (vectors {memory.Vectors / (double)n:F1}, base lists {memory.BaseLists / (double)n:F1}, ids and tombstones {memory.IdsAndTombstones / (double)n:F2}, upper layers {memory.UpperLayers / (double)n:F2}, id map {memory.IdMap / (double)n:F2}, search scratch {memory.Scratch / (double)n:F2})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  managed heap growth {managedGrowth / (double)n:F1} B/vector; allocated during the build {allocated / (double)n:F1} B/vector; RSS growth {rssGrowth / (double)n:F1} B/vector"));
+        Console.WriteLine();
+        Console.WriteLine("| ef | recall@10 | queries/s (1 thread) | p50 µs | p99 µs | qps ÷ hnswlib at this ef | qps ÷ hnswlib at its recall |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        var curve = new List<(double Recall, double Qps)>();
+        var rows = new List<(int Ef, double Recall, double Qps, double P50, double P99)>();
+        foreach (int ef in options.Efs)
+        {
+            var row = Measure(index, data, ef);
+            rows.Add((ef, row.Recall, row.Qps, row.P50, row.P99));
+            curve.Add((row.Recall, row.Qps));
+        }
+
+        foreach (var row in rows)
+        {
+            int at = Array.IndexOf(HnswAnchors.Efs, row.Ef);
+            string sameEf = anchor is null || at < 0 ? "–" : string.Create(CultureInfo.InvariantCulture, $"{row.Qps / anchor.Qps[at]:F2} (recall {anchor.Recall[at]:F3})");
+            string sameRecall = anchor is null || at < 0 || HnswAnchors.QpsAtRecall(curve, anchor.Recall[at]) is not { } qps ? "–" : string.Create(CultureInfo.InvariantCulture, $"{qps / anchor.Qps[at]:F2} ({qps:N0} at {anchor.Recall[at]:F3})");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {row.Ef} | {row.Recall:F3} | {row.Qps:N0} | {row.P50:F0} | {row.P99:F0} | {sameEf} | {sameRecall} |"));
+        }
+
+        Snapshot(index, data, options.Cache);
         return 0;
     }
 
@@ -150,36 +174,5 @@ internal static class HnswCommand
         {
             File.Delete(path);
         }
-    }
-
-    private static (int N, int Threads, string? Data, int M, int EfConstruction, string Cache)? ParseArgs(string[] args)
-    {
-        int n = 0;
-        int threads = 2;
-        int m = IndexOptions.DefaultM;
-        int efConstruction = IndexOptions.DefaultEfConstruction;
-        string? data = null;
-        string cache = Path.Combine(Path.GetTempPath(), "faceindex-bench");
-        for (int i = 0; i + 1 < args.Length; i += 2)
-        {
-            string value = args[i + 1];
-            switch (args[i])
-            {
-                case "--n": n = int.Parse(value, CultureInfo.InvariantCulture); break;
-                case "--threads": threads = int.Parse(value, CultureInfo.InvariantCulture); break;
-                case "--data": data = value; break;
-                case "--m": m = int.Parse(value, CultureInfo.InvariantCulture); break;
-                case "--ef-construction": efConstruction = int.Parse(value, CultureInfo.InvariantCulture); break;
-                case "--cache": cache = value; break;
-                default: return null;
-            }
-        }
-
-        if (n <= 0 || n % 100_000 != 0 || args.Length % 2 != 0)
-        {
-            return null;
-        }
-
-        return (n, threads, data, m, efConstruction, cache);
     }
 }

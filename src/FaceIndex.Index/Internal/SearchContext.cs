@@ -6,14 +6,11 @@ namespace FaceIndex.Index.Internal;
 
 /// <summary>
 /// Per-search scratch, rented from a <see cref="SearchContextPool"/> so that a search allocates
-/// nothing: the visited set (a generation-stamped array — bumping the generation empties it,
-/// no clearing per query), the candidate and result heaps, and buffers for neighbour selection.
+/// nothing: the visited set, the candidate pool, and buffers for neighbour selection.
 /// </summary>
 internal sealed unsafe class SearchContext
 {
     private readonly byte[] _queryBlock = GC.AllocateArray<byte>(FaceVector.Dimensions + 64, pinned: true);
-    private ushort[] _visited = [];
-    private ushort _generation;
 
     public SearchContext()
     {
@@ -24,9 +21,9 @@ internal sealed unsafe class SearchContext
     /// <summary>A 64-byte aligned copy of the query vector.</summary>
     public byte* Query { get; }
 
-    public MaxHeap Candidates { get; } = new();
+    public VisitedSet Visited { get; } = new();
 
-    public MinHeap Results { get; } = new();
+    public CandidatePool Pool { get; } = new();
 
     /// <summary>Unvisited neighbours of the node being expanded.</summary>
     public int[] Batch { get; private set; } = new int[128];
@@ -40,24 +37,10 @@ internal sealed unsafe class SearchContext
     /// <summary>Slots chosen for the node being linked, per level.</summary>
     public int[] Chosen { get; private set; } = new int[256];
 
-    /// <summary>Starts a new visited set able to hold slots below <paramref name="capacity"/>.</summary>
-    public ushort[] BeginVisit(int capacity, out ushort generation)
-    {
-        if (_visited.Length < capacity)
-        {
-            _visited = new ushort[capacity];
-            _generation = 0;
-        }
-
-        if (++_generation == 0)
-        {
-            Array.Clear(_visited);
-            _generation = 1;
-        }
-
-        generation = _generation;
-        return _visited;
-    }
+    /// <summary>Bytes held by this context.</summary>
+    public long MemoryBytes =>
+        Visited.MemoryBytes + Pool.MemoryBytes + ((long)Keys.Length * sizeof(long)) +
+        ((long)(Batch.Length + Selected.Length + Chosen.Length) * sizeof(int)) + _queryBlock.Length;
 
     /// <summary>Makes the scratch buffers big enough for lists of <paramref name="maxLinks"/> and searches of <paramref name="ef"/>.</summary>
     public void Ensure(int maxLinks, int ef)
@@ -79,8 +62,6 @@ internal sealed unsafe class SearchContext
             Chosen = new int[maxLinks + 1];
         }
     }
-
-    public long MemoryBytes => (_visited.Length * sizeof(ushort)) + (Keys.Length * sizeof(long)) + 8192;
 }
 
 /// <summary>
@@ -118,7 +99,7 @@ internal sealed class SearchContextPool
         }
     }
 
-    /// <summary>Bytes held by the pooled contexts (their visited arrays, mostly).</summary>
+    /// <summary>Bytes held by the pooled contexts (their visited sets, mostly).</summary>
     public long MemoryBytes
     {
         get

@@ -1,0 +1,257 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using FaceIndex.Core;
+using FaceIndex.Index.Internal;
+
+namespace FaceIndex.Index;
+
+public sealed partial class HnswIndex
+{
+    /// <summary>Links the node in <paramref name="slot"/> (vector already written) into every layer up to its level.</summary>
+    private unsafe void Link(GraphStorage storage, int slot, int level)
+    {
+        long entry = Volatile.Read(ref storage.Entry);
+        if (entry < 0)
+        {
+            lock (_entryLock)
+            {
+                if (storage.Entry < 0)
+                {
+                    Volatile.Write(ref storage.Entry, PackEntry(level, slot));
+                    return;
+                }
+            }
+
+            entry = Volatile.Read(ref storage.Entry);
+        }
+
+        // A node that rises above the current top level holds the entry lock for its whole insert,
+        // so that no other node becomes the entry point meanwhile.
+        bool holdsEntry = false;
+        if (level > EntryLevel(entry))
+        {
+            _entryLock.Enter();
+            holdsEntry = true;
+            entry = storage.Entry;
+            if (level <= EntryLevel(entry))
+            {
+                _entryLock.Exit();
+                holdsEntry = false;
+            }
+        }
+
+        var context = _contexts.Rent();
+        try
+        {
+            context.Ensure(_m0, _options.EfConstruction);
+            byte* query = storage.Vector(slot);
+            int top = EntryLevel(entry);
+            int current = EntrySlot(entry);
+            int currentScore = Dot(query, storage.Vector(current));
+            for (int l = top; l > level; l--)
+            {
+                current = Greedy(storage, query, current, ref currentScore, l);
+            }
+
+            for (int l = Math.Min(level, top); l >= 0; l--)
+            {
+                SearchLayer(context, storage, query, current, currentScore, _options.EfConstruction, l, liveOnly: false);
+                int found = context.Pool.CopyLive(context.Keys);
+                var keys = context.Keys.AsSpan(0, found);
+                if (found > 0)
+                {
+                    current = Key.Slot(keys[0]);
+                    currentScore = Key.Score(keys[0]);
+                }
+
+                // A new node takes as many links as its layer holds (2·M on the base layer, as FAISS does;
+                // hnswlib takes M everywhere): the heuristic keeps them diverse, and the fuller base
+                // lists buy recall at a given ef for more than the distances they add.
+                int maxLinks = l == 0 ? _m0 : _m;
+                int chosenCount = SelectNeighbors(storage, keys, slot, maxLinks, context.Chosen, skipDeleted: true);
+                var chosen = context.Chosen.AsSpan(0, chosenCount);
+                WriteList(storage, slot, l, chosen);
+                foreach (int neighbour in chosen)
+                {
+                    Connect(context, storage, neighbour, slot, l, maxLinks);
+                }
+            }
+
+            if (holdsEntry)
+            {
+                Volatile.Write(ref storage.Entry, PackEntry(level, slot));
+            }
+        }
+        finally
+        {
+            _contexts.Return(context);
+            if (holdsEntry)
+            {
+                _entryLock.Exit();
+            }
+        }
+    }
+
+    /// <summary>Replaces the list of <paramref name="slot"/> at <paramref name="level"/> with <paramref name="links"/>.</summary>
+    private unsafe void WriteList(GraphStorage storage, int slot, int level, ReadOnlySpan<int> links)
+    {
+        lock (StripeOf(slot))
+        {
+            int* list = storage.List(slot, level, out int capacity);
+            StoreList(list, capacity, links);
+        }
+    }
+
+    /// <summary>Adds <paramref name="added"/> to the list of <paramref name="node"/>; a full list is pruned by the heuristic.</summary>
+    private unsafe void Connect(SearchContext context, GraphStorage storage, int node, int added, int level, int maxLinks)
+    {
+        lock (StripeOf(node))
+        {
+            int* list = storage.List(node, level, out int capacity);
+            int count = 0;
+            while (count < capacity && list[count] >= 0)
+            {
+                if (list[count] == added)
+                {
+                    return;
+                }
+
+                count++;
+            }
+
+            if (count < capacity)
+            {
+                // Terminate first, then publish the new link: a concurrent reader never runs past the end.
+                if (count + 1 < capacity)
+                {
+                    list[count + 1] = -1;
+                }
+
+                Volatile.Write(ref list[count], added);
+                return;
+            }
+
+            byte* origin = storage.Vector(node);
+            var keys = context.Keys.AsSpan(0, count + 1);
+            if (Sse.IsSupported)
+            {
+                // The list's vectors are mostly not in cache: fetch them all before scoring the first.
+                for (int i = 0; i < count; i++)
+                {
+                    byte* v = storage.Vector(list[i]);
+                    Sse.Prefetch0(v);
+                    Sse.Prefetch0(v + 64);
+                }
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                keys[i] = Key.Pack(Dot(origin, storage.Vector(list[i])), list[i]);
+            }
+
+            keys[count] = Key.Pack(Dot(origin, storage.Vector(added)), added);
+            keys.Sort();
+            keys.Reverse();
+            int selected = SelectNeighbors(storage, keys, node, maxLinks, context.Selected, skipDeleted: true);
+            StoreList(list, capacity, context.Selected.AsSpan(0, selected));
+        }
+    }
+
+    /// <summary>Writes a list in place: links first, then the terminator (readers see only valid slots).</summary>
+    private static unsafe void StoreList(int* list, int capacity, ReadOnlySpan<int> links)
+    {
+        for (int i = 0; i < links.Length; i++)
+        {
+            Volatile.Write(ref list[i], links[i]);
+        }
+
+        if (links.Length < capacity)
+        {
+            Volatile.Write(ref list[links.Length], -1);
+        }
+    }
+
+    /// <summary>
+    /// The neighbour-selection heuristic of the HNSW paper (algorithm 4): walking the candidates
+    /// best first, keep one only when it is closer to the origin than to every one kept so far,
+    /// which spreads links over directions instead of crowding one cluster.
+    /// </summary>
+    /// <remarks>
+    /// "Closer" is strict: a candidate that scores as high with a kept neighbour as with the
+    /// origin is redundant. That only decides ties, which real data hardly has, except for
+    /// duplicates (one face enrolled under several ids): a list then keeps one copy and its other
+    /// links, instead of filling up with copies and pruning older ones out of reach.
+    /// </remarks>
+    /// <param name="storage">The graph.</param>
+    /// <param name="candidates">Keys scored against the origin, best first.</param>
+    /// <param name="origin">The node the links are for (never selected).</param>
+    /// <param name="max">Most links to keep.</param>
+    /// <param name="selected">Receives the kept slots.</param>
+    /// <param name="skipDeleted">Leave deleted nodes out.</param>
+    /// <returns>The number kept.</returns>
+    private static unsafe int SelectNeighbors(GraphStorage storage, ReadOnlySpan<long> candidates, int origin, int max, int[] selected, bool skipDeleted)
+    {
+        int count = 0;
+        foreach (long key in candidates)
+        {
+            int candidate = Key.Slot(key);
+            if (candidate == origin || (skipDeleted && storage.IsDeleted(candidate)))
+            {
+                continue;
+            }
+
+            int toOrigin = Key.Score(key);
+            byte* vector = storage.Vector(candidate);
+            bool keep = true;
+            int j = 0;
+            if (count >= 4)
+            {
+                // Four kept neighbours per kernel call: the candidate's blocks are loaded once for the four.
+                var bound = Vector128.Create(toOrigin);
+                for (; j + 4 <= count; j += 4)
+                {
+                    var scores = VectorMath.Dot128x4(
+                        ref *(sbyte*)vector,
+                        ref *(sbyte*)storage.Vector(selected[j]),
+                        ref *(sbyte*)storage.Vector(selected[j + 1]),
+                        ref *(sbyte*)storage.Vector(selected[j + 2]),
+                        ref *(sbyte*)storage.Vector(selected[j + 3]));
+                    if (Vector128.GreaterThanOrEqualAny(scores, bound))
+                    {
+                        keep = false;
+                        break;
+                    }
+                }
+            }
+
+            for (; keep && j < count; j++)
+            {
+                if (Dot(vector, storage.Vector(selected[j])) >= toOrigin)
+                {
+                    keep = false;
+                }
+            }
+
+            if (keep)
+            {
+                selected[count++] = candidate;
+                if (count == max)
+                {
+                    break;
+                }
+            }
+        }
+
+        return count;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int Dot(byte* a, byte* b) => VectorMath.Dot128(ref *(sbyte*)a, ref *(sbyte*)b);
+
+    private static long PackEntry(int level, int slot) => ((long)level << 32) | (uint)slot;
+
+    private static int EntryLevel(long entry) => (int)(entry >> 32);
+
+    private static int EntrySlot(long entry) => (int)entry;
+}
