@@ -16,4 +16,8 @@ for project in tests/*/*.csproj; do
   echo "=== $project"
   dotnet test "$project" -c Release --no-build --logger "console;verbosity=normal" || status=1
 done
+# The SIMD kernels once more with hardware intrinsics off, so that every tier (down to the scalar
+# fallback that is also the test reference) is exercised.
+echo "=== tests/FaceIndex.Core.Tests (DOTNET_EnableHWIntrinsic=0)"
+DOTNET_EnableHWIntrinsic=0 dotnet test tests/FaceIndex.Core.Tests -c Release --no-build --logger "console;verbosity=normal" || status=1
 exit $status
