@@ -178,10 +178,13 @@ public sealed partial class HnswIndex
     /// which spreads links over directions instead of crowding one cluster.
     /// </summary>
     /// <remarks>
-    /// "Closer" is strict: a candidate that scores as high with a kept neighbour as with the
-    /// origin is redundant. That only decides ties, which real data hardly has, except for
-    /// duplicates (one face enrolled under several ids): a list then keeps one copy and its other
-    /// links, instead of filling up with copies and pruning older ones out of reach.
+    /// A candidate is redundant only when a kept neighbour scores strictly higher with it than the
+    /// origin does. Ties decide duplicates (one face enrolled under several ids): a copy of the
+    /// origin never makes another candidate redundant (it scores exactly as the origin would), so a
+    /// face and its copy keep their own spread-out links and stay reachable from the rest; and a
+    /// copy of a kept neighbour is redundant (it scores higher with that neighbour than with the
+    /// origin). Copies of the origin itself take at most half of a list, so that a face enrolled
+    /// many times does not fill its lists with copies and cut the copies off from everything else.
     /// </remarks>
     /// <param name="storage">The graph.</param>
     /// <param name="candidates">Keys scored against the origin, best first.</param>
@@ -192,9 +195,22 @@ public sealed partial class HnswIndex
     /// <returns>The number kept.</returns>
     private static unsafe int SelectNeighbors(GraphStorage storage, ReadOnlySpan<long> candidates, int origin, int max, int[] selected, bool skipDeleted)
     {
-        int count = 0;
+        byte* originVector = storage.Vector(origin);
+        int selfScore = Dot(originVector, originVector);
+        bool mayHaveCopies = false;
         foreach (long key in candidates)
         {
+            mayHaveCopies |= Key.Score(key) == selfScore;
+        }
+
+        int count = mayHaveCopies ? SelectCopies(storage, candidates, origin, max / 2, selected, skipDeleted) : 0;
+        foreach (long key in candidates)
+        {
+            if (count == max)
+            {
+                break;
+            }
+
             int candidate = Key.Slot(key);
             if (candidate == origin || (skipDeleted && storage.IsDeleted(candidate)))
             {
@@ -203,6 +219,11 @@ public sealed partial class HnswIndex
 
             int toOrigin = Key.Score(key);
             byte* vector = storage.Vector(candidate);
+            if (mayHaveCopies && toOrigin == selfScore && IsCopy(vector, originVector))
+            {
+                continue; // chosen (or left out) by SelectCopies
+            }
+
             bool keep = true;
             int j = 0;
             if (count >= 4)
@@ -217,7 +238,7 @@ public sealed partial class HnswIndex
                         ref *(sbyte*)storage.Vector(selected[j + 1]),
                         ref *(sbyte*)storage.Vector(selected[j + 2]),
                         ref *(sbyte*)storage.Vector(selected[j + 3]));
-                    if (Vector128.GreaterThanOrEqualAny(scores, bound))
+                    if (Vector128.GreaterThanAny(scores, bound))
                     {
                         keep = false;
                         break;
@@ -227,7 +248,7 @@ public sealed partial class HnswIndex
 
             for (; keep && j < count; j++)
             {
-                if (Dot(vector, storage.Vector(selected[j])) >= toOrigin)
+                if (Dot(vector, storage.Vector(selected[j])) > toOrigin)
                 {
                     keep = false;
                 }
@@ -236,15 +257,47 @@ public sealed partial class HnswIndex
             if (keep)
             {
                 selected[count++] = candidate;
-                if (count == max)
-                {
-                    break;
-                }
             }
         }
 
         return count;
     }
+
+    /// <summary>
+    /// Picks the copies of the origin among the candidates: all of them up to <paramref name="cap"/>,
+    /// else the <paramref name="cap"/> nearest in slot order. Nearest by slot links each copy to the
+    /// copies inserted just before and after it, a chain through all of them, so that every copy of
+    /// a face enrolled many times keeps incoming links and is found.
+    /// </summary>
+    /// <returns>The number written to the start of <paramref name="selected"/>.</returns>
+    private static unsafe int SelectCopies(GraphStorage storage, ReadOnlySpan<long> candidates, int origin, int cap, int[] selected, bool skipDeleted)
+    {
+        byte* originVector = storage.Vector(origin);
+        int selfScore = Dot(originVector, originVector);
+        var copies = new List<int>();
+        foreach (long key in candidates)
+        {
+            int candidate = Key.Slot(key);
+            if (candidate != origin && Key.Score(key) == selfScore && !(skipDeleted && storage.IsDeleted(candidate))
+                && IsCopy(storage.Vector(candidate), originVector))
+            {
+                copies.Add(candidate);
+            }
+        }
+
+        if (copies.Count > cap)
+        {
+            copies.Sort((a, b) => Math.Abs((long)a - origin).CompareTo(Math.Abs((long)b - origin)));
+        }
+
+        int count = Math.Min(cap, copies.Count);
+        copies.CopyTo(0, selected, 0, count);
+        return count;
+    }
+
+    /// <summary>Whether two stored vectors are byte for byte the same.</summary>
+    private static unsafe bool IsCopy(byte* a, byte* b) =>
+        new ReadOnlySpan<byte>(a, FaceVector.Dimensions).SequenceEqual(new ReadOnlySpan<byte>(b, FaceVector.Dimensions));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe int Dot(byte* a, byte* b) => VectorMath.Dot128(ref *(sbyte*)a, ref *(sbyte*)b);
