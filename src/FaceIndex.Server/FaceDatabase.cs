@@ -126,6 +126,9 @@ public sealed partial class FaceDatabase : IAsyncDisposable
     /// <summary>Counters of the store.</summary>
     public StoreStats GetStoreStats() => _store.GetStats();
 
+    /// <summary>Tests only: lets the data directory go without closing anything, as a killed process does.</summary>
+    internal void ReleaseDirectoryLockAsIfKilled() => _store.ReleaseDirectoryLockAsIfKilled();
+
     /// <summary>Index counters of one collection; false when it does not exist.</summary>
     public bool TryGetIndexStats(string collection, out long indexed, out long pending)
     {

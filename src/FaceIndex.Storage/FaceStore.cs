@@ -37,6 +37,7 @@ public sealed partial class FaceStore : IAsyncDisposable
     private readonly KvStore _kv;
     private readonly IDevice _walDevice;
     private readonly FasterLog _wal;
+    private readonly DirectoryLock _directoryLock;
     private readonly ConcurrentDictionary<string, CollectionState> _collections = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _blobKeys = new(StringComparer.Ordinal);
     private readonly Lock _blobGate = new();
@@ -51,9 +52,10 @@ public sealed partial class FaceStore : IAsyncDisposable
     private volatile Exception? _writeFault;
     private int _disposed;
 
-    private FaceStore(StorageOptions options, ILogger logger, KvStore kv, IDevice walDevice, FasterLog wal)
+    private FaceStore(StorageOptions options, ILogger logger, DirectoryLock directoryLock, KvStore kv, IDevice walDevice, FasterLog wal)
     {
         _options = options;
+        _directoryLock = directoryLock;
         _logger = logger;
         _kv = kv;
         _walDevice = walDevice;
@@ -70,12 +72,14 @@ public sealed partial class FaceStore : IAsyncDisposable
         var logger = (ILogger?)loggerFactory?.CreateLogger<FaceStore>() ?? NullLogger.Instance;
         var directory = Path.GetFullPath(options.DataDirectory);
         var started = Stopwatch.StartNew();
+        DirectoryLock? directoryLock = null;
         KvStore? kv = null;
         IDevice? walDevice = null;
         FasterLog? wal = null;
         try
         {
             Directory.CreateDirectory(directory);
+            directoryLock = DirectoryLock.Acquire(directory);
             ProbeWritable(directory);
             kv = new KvStore(options, directory);
             var walDirectory = Path.Combine(directory, "wal");
@@ -93,7 +97,7 @@ public sealed partial class FaceStore : IAsyncDisposable
                     RemoveOutdatedCommits = true,
                 },
                 ct).ConfigureAwait(false);
-            var store = new FaceStore(options, logger, kv, walDevice, wal);
+            var store = new FaceStore(options, logger, directoryLock, kv, walDevice, wal);
             var replayed = store.Recover();
             store.StartWriter();
             StoreLog.Opened(logger, directory, store.CountAllFaces(), Volatile.Read(ref store._personCount), store._collections.Count, store._checkpointAddress, replayed, started.ElapsedMilliseconds);
@@ -104,7 +108,16 @@ public sealed partial class FaceStore : IAsyncDisposable
             wal?.Dispose();
             walDevice?.Dispose();
             kv?.Dispose();
+            directoryLock?.Dispose();
             throw new FaceIndexException(FaceIndexError.StorageUnavailable, $"The store at '{directory}' cannot be opened: {ex.Message}", ex);
+        }
+        catch
+        {
+            wal?.Dispose();
+            walDevice?.Dispose();
+            kv?.Dispose();
+            directoryLock?.Dispose();
+            throw;
         }
     }
 
@@ -141,6 +154,7 @@ public sealed partial class FaceStore : IAsyncDisposable
             _walDevice.Dispose();
             _kv.Dispose();
             _shutdown.Dispose();
+            _directoryLock.Dispose();
             StoreLog.Closed(_logger);
         }
     }
@@ -170,6 +184,12 @@ public sealed partial class FaceStore : IAsyncDisposable
 
         File.Delete(probe);
     }
+
+    /// <summary>
+    /// Tests only: drops the directory lock and nothing else, as a killed process leaves its files,
+    /// so that a crash can be followed by a restart in the same process.
+    /// </summary>
+    internal void ReleaseDirectoryLockAsIfKilled() => _directoryLock.Dispose();
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 }

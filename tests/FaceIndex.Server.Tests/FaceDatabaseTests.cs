@@ -80,6 +80,7 @@ public sealed class FaceDatabaseTests
         var second = await EnrollAsync(crashed, 1500, 500);
         await crashed.DeleteFaceAsync(FaceDatabase.DefaultCollection, first[10]);
         await crashed.DeleteFaceAsync(FaceDatabase.DefaultCollection, second[10]);
+        crashed.ReleaseDirectoryLockAsIfKilled();
         lock (s_abandoned)
         {
             s_abandoned.Add(crashed);

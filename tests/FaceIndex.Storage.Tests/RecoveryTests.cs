@@ -1,3 +1,4 @@
+using FaceIndex.Core;
 using System.Collections.Concurrent;
 using FaceIndex.Testing;
 
@@ -26,6 +27,26 @@ public sealed class RecoveryTests
             Assert.NotNull(store.GetStats().LastCheckpoint);
             Assert.Equal(0, store.GetStats().LogBytes);
         }
+    }
+
+    [Fact]
+    public async Task A_second_store_on_a_directory_in_use_is_refused_and_the_first_keeps_working()
+    {
+        using var dir = TestPaths.NewTempDirectory();
+        await using (var store = await StoreFixture.WithCollectionAsync(dir))
+        {
+            var refused = await Assert.ThrowsAsync<FaceIndexException>(() => StoreFixture.OpenAsync(dir.Path));
+            Assert.Equal(FaceIndexError.StorageUnavailable, refused.Error);
+            Assert.Contains("in use by another FaceIndex server or tool", refused.Message, StringComparison.Ordinal);
+            Assert.Contains(dir.Path, refused.Message, StringComparison.Ordinal);
+
+            var added = await store.AddFacesAsync("default", "p", [StoreFixture.Face(1)], StoreFixture.Model, null, null);
+            Assert.Single(added.Faces);
+        }
+
+        // Closed: the directory is free again, and the write made while the other open was refused is there.
+        await using var reopened = await StoreFixture.OpenAsync(dir.Path);
+        Assert.Equal(1, reopened.GetStats().Faces);
     }
 
     [Fact]
@@ -179,7 +200,11 @@ public sealed class RecoveryTests
         await Assert.ThrowsAsync<ObjectDisposedException>(() => store.CreateCollectionAsync("x", StoreFixture.Model));
     }
 
-    private static void Abandon(FaceStore store) => s_abandoned.Add(store);
+    private static void Abandon(FaceStore store)
+    {
+        store.ReleaseDirectoryLockAsIfKilled();
+        s_abandoned.Add(store);
+    }
 
     /// <summary>A mix of every kind of write.</summary>
     private static async Task PopulateAsync(FaceStore store)
