@@ -146,9 +146,9 @@ public sealed partial class FaceDatabase : IAsyncDisposable
     /// <summary>Reads a face by id (of any collection).</summary>
     public bool TryGetFace(long faceId, [NotNullWhen(true)] out FaceRecord? face) => _store.TryGetFace(faceId, out face);
 
-    /// <summary>The collection and person of a face (cheaper than <see cref="TryGetFace"/>).</summary>
-    public bool TryGetFaceOwner(long faceId, [NotNullWhen(true)] out string? collection, [NotNullWhen(true)] out string? personId) =>
-        _store.TryGetFaceOwner(faceId, out collection, out personId);
+    /// <summary>The person of a live face of the collection, from memory; false when the collection holds no such face.</summary>
+    public bool TryGetFacePerson(string collection, long faceId, [NotNullWhen(true)] out string? personId) =>
+        _store.TryGetFacePerson(collection, faceId, out personId);
 
     /// <summary>Reads a person with its live face ids and metadata.</summary>
     public bool TryGetPerson(string collection, string personId, [NotNullWhen(true)] out PersonRecord? person) =>

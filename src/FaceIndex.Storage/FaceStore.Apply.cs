@@ -78,7 +78,7 @@ public sealed partial class FaceStore
             bool known;
             lock (state.Gate)
             {
-                known = state.Faces.Contains(face.FaceId);
+                known = state.Faces.ContainsKey(face.FaceId);
             }
 
             if (known)
@@ -95,7 +95,7 @@ public sealed partial class FaceStore
 
             lock (state.Gate)
             {
-                state.Faces.Add(face.FaceId);
+                state.Faces[face.FaceId] = e.PersonId;
             }
         }
 
@@ -197,7 +197,7 @@ public sealed partial class FaceStore
         lock (state.Gate)
         {
             persons = [.. state.Persons];
-            faces = [.. state.Faces];
+            faces = [.. state.Faces.Keys];
         }
 
         foreach (var personId in persons)

@@ -79,20 +79,14 @@ public sealed partial class FaceStore
         return faces.Count > 0 ? faces : null;
     }
 
-    /// <summary>The collection and person of a face, decoding nothing else: for turning search results into persons.</summary>
-    public bool TryGetFaceOwner(long faceId, [NotNullWhen(true)] out string? collection, [NotNullWhen(true)] out string? personId)
+    /// <summary>
+    /// The person of a live face of a collection, from memory (no store read): for turning search
+    /// results into persons. False when the collection holds no such face (deleted, or another collection's).
+    /// </summary>
+    public bool TryGetFacePerson(string collection, long faceId, [NotNullWhen(true)] out string? personId)
     {
-        Span<byte> key = stackalloc byte[9];
-        key[0] = Keys.Face;
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(key[1..], faceId);
-        if (_kv.Read(key) is { } value)
-        {
-            (collection, personId) = KvCodec.ReadFaceOwner(value);
-            return true;
-        }
-
-        collection = personId = null;
-        return false;
+        personId = null;
+        return _collections.TryGetValue(collection, out var state) && state.TryGetPerson(faceId, out personId);
     }
 
     /// <summary>Deletes a face of a collection; returns it, or null when the collection holds no such face.</summary>
@@ -124,7 +118,7 @@ public sealed partial class FaceStore
         long[] ids;
         lock (state.Gate)
         {
-            ids = [.. state.Faces];
+            ids = [.. state.Faces.Keys];
         }
 
         Array.Sort(ids);

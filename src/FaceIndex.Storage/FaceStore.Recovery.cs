@@ -21,7 +21,7 @@ public sealed partial class FaceStore
         }
 
         // The log holds every version of every key in address order: the last one wins.
-        var faces = new Dictionary<long, string>();
+        var faces = new Dictionary<long, (string Collection, string PersonId)>();
         var persons = new HashSet<(string Collection, string PersonId)>();
         var collections = new Dictionary<string, CollectionState>(StringComparer.Ordinal);
         var blobs = new HashSet<string>(StringComparer.Ordinal);
@@ -38,7 +38,7 @@ public sealed partial class FaceStore
                     }
                     else
                     {
-                        faces[faceId] = KvCodec.ReadFaceIdentity(value).Collection;
+                        faces[faceId] = KvCodec.ReadFaceOwner(value);
                     }
 
                     break;
@@ -77,19 +77,20 @@ public sealed partial class FaceStore
             _blobKeys.Add(key);
         }
 
-        foreach (var (faceId, collection) in faces)
-        {
-            if (_collections.TryGetValue(collection, out var state))
-            {
-                state.Faces.Add(faceId);
-            }
-        }
-
         foreach (var (collection, personId) in persons)
         {
             if (_collections.TryGetValue(collection, out var state) && state.Persons.Add(personId))
             {
                 _personCount++;
+            }
+        }
+
+        foreach (var (faceId, (collection, personId)) in faces)
+        {
+            if (_collections.TryGetValue(collection, out var state))
+            {
+                // One string per person, shared by the person's faces and the person list.
+                state.Faces[faceId] = state.Persons.TryGetValue(personId, out var shared) ? shared : personId;
             }
         }
 

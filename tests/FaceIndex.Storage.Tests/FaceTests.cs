@@ -30,8 +30,9 @@ public sealed class FaceTests
             Assert.Equal(stored.CreatedAt, read.CreatedAt);
             Assert.Equal(stored.Box, read.Box);
             Assert.Equal(stored.DetectionScore, read.DetectionScore);
-            Assert.True(store.TryGetFaceOwner(stored.FaceId, out var collection, out var personId));
-            Assert.Equal(("default", "alice"), (collection, personId));
+            Assert.True(store.TryGetFacePerson("default", stored.FaceId, out var personId));
+            Assert.Equal("alice", personId);
+            Assert.False(store.TryGetFacePerson("other", stored.FaceId, out _));
         }
 
         Assert.Equal(new BoundingBox(1, 2, 101, 121), result.Faces[0].Box);
@@ -40,7 +41,7 @@ public sealed class FaceTests
         Assert.Equal(result.Faces.Select(f => f.FaceId), person.FaceIds);
         Assert.Equal(result.Faces[0].Sequence, store.GetStats().LastSequence);
         Assert.False(store.TryGetFace(result.Faces[1].FaceId + 1, out _));
-        Assert.False(store.TryGetFaceOwner(result.Faces[1].FaceId + 1, out _, out _));
+        Assert.False(store.TryGetFacePerson("default", result.Faces[1].FaceId + 1, out _));
 
         // The content hash finds the stored faces without decoding the image again.
         Assert.Equal(result.Faces.Select(f => f.FaceId), store.FindByContentHash("default", "alice", hash)!.Select(f => f.FaceId));

@@ -49,6 +49,37 @@ public sealed class RecoveryTests
         Assert.Equal(1, reopened.GetStats().Faces);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_person_of_each_face_is_known_from_memory_after_a_restart_or_a_crash(bool crash)
+    {
+        using var dir = TestPaths.NewTempDirectory();
+        var store = await StoreFixture.WithCollectionAsync(dir);
+        var alice = await store.AddFacesAsync("default", "alice", [StoreFixture.Face(1), StoreFixture.Face(2)], StoreFixture.Model, null, null);
+        var bob = await store.AddFacesAsync("default", "bob", [StoreFixture.Face(3)], StoreFixture.Model, null, null);
+        var carol = await store.AddFacesAsync("default", "carol", [StoreFixture.Face(4)], StoreFixture.Model, null, null);
+        await store.CheckpointAsync();
+        await store.DeleteFaceAsync("default", alice.Faces[0].FaceId);
+        await store.DeletePersonAsync("default", "bob");
+        if (crash)
+        {
+            Abandon(store);
+        }
+        else
+        {
+            await store.DisposeAsync();
+        }
+
+        await using var reopened = await StoreFixture.OpenAsync(dir.Path);
+        Assert.False(reopened.TryGetFacePerson("default", alice.Faces[0].FaceId, out _));
+        Assert.True(reopened.TryGetFacePerson("default", alice.Faces[1].FaceId, out var second));
+        Assert.Equal("alice", second);
+        Assert.False(reopened.TryGetFacePerson("default", bob.Faces[0].FaceId, out _));
+        Assert.True(reopened.TryGetFacePerson("default", carol.Faces[0].FaceId, out var third));
+        Assert.Equal("carol", third);
+    }
+
     [Fact]
     public async Task Crash_without_checkpoint_replays_the_log()
     {

@@ -17,22 +17,25 @@ using Microsoft.Extensions.Logging;
 namespace FaceIndex.Benchmarks.Server;
 
 /// <summary>
-/// <c>server --n 100000|1000000 [--streams 4] [--window 256] [--cache DIR] [--data-dir DIR] [--rebuild]</c>:
+/// <c>server --n 100000|1000000 [--streams 4] [--window 256] [--cache DIR] [--data-dir DIR] [--rebuild] [--search-only]</c>:
 /// the whole server on loopback over the GENERATOR.md set. Prints durable Enroll-by-vector throughput
 /// (EnrollStream, and unary calls), the background indexing time, gRPC Search-by-vector latency
 /// (HdrHistogram, one client and four) with recall@10, graceful shutdown, and recovery time on
-/// restart (with the index snapshot; with <c>--rebuild</c> also without it).
+/// restart (with the index snapshot; with <c>--rebuild</c> also without it). <c>--search-only</c> reopens
+/// the <c>--data-dir</c> of an earlier run and measures only the searches.
 /// </summary>
 internal static class ServerCommand
 {
     private const int UnaryEnrolls = 20_000;
+    private const string UnaryPrefix = "unary-";
+    private const int SearchPasses = 10;
 
     public static int Run(string[] args)
     {
         var options = BenchArgs.Parse(args);
         if (options is null)
         {
-            Console.Error.WriteLine("usage: server --n N [--streams 4] [--window 256] [--cache DIR] [--data-dir DIR] [--rebuild]");
+            Console.Error.WriteLine("usage: server --n N [--streams 4] [--window 256] [--cache DIR] [--data-dir DIR] [--rebuild] [--search-only (on --data-dir of an earlier run)]");
             return 2;
         }
 
@@ -47,22 +50,39 @@ internal static class ServerCommand
         var dataDir = options.DataDir ?? Path.Combine(Path.GetTempPath(), "faceindex-bench-server-" + Guid.NewGuid().ToString("N"));
         try
         {
-            Dictionary<ulong, int> rows;
+            if (options.SearchOnly)
+            {
+                await RecoverAsync(dataDir, n + UnaryEnrolls, data, "with the index snapshot");
+            }
+
             await using (var server = await BenchServer.StartAsync(dataDir))
             {
                 var client = server.Client;
-                var modelVersion = (await client.StatsAsync(new StatsRequest())).ModelVersion;
-                rows = await EnrollStreamAsync(client, data, modelVersion, options);
-                await EnrollUnaryAsync(client, data, modelVersion, rows);
-                await WaitIndexedAsync(client, n + UnaryEnrolls);
-                await SearchAsync(server, data, rows, clients: 1);
-                await SearchAsync(server, data, rows, clients: 4);
+                if (options.SearchOnly)
+                {
+                    await WaitIndexedAsync(client, n + UnaryEnrolls);
+                }
+                else
+                {
+                    var modelVersion = (await client.StatsAsync(new StatsRequest())).ModelVersion;
+                    await EnrollStreamAsync(client, data, modelVersion, options);
+                    await EnrollUnaryAsync(client, data, modelVersion);
+                    await WaitIndexedAsync(client, n + UnaryEnrolls);
+                }
+
+                await SearchAsync(server, data, clients: 1);
+                await SearchAsync(server, data, clients: 4);
                 var stop = Stopwatch.StartNew();
                 await server.StopAsync();
                 Console.WriteLine($"graceful shutdown (drain, index snapshot, store checkpoint): {stop.Elapsed.TotalSeconds:F1} s");
             }
 
-            await RecoverAsync(dataDir, n + UnaryEnrolls, data, rows, "with the index snapshot");
+            if (options.SearchOnly)
+            {
+                return 0;
+            }
+
+            await RecoverAsync(dataDir, n + UnaryEnrolls, data, "with the index snapshot");
             if (options.Rebuild)
             {
                 foreach (var snapshot in Directory.GetFiles(Path.Combine(dataDir, "index")))
@@ -70,7 +90,7 @@ internal static class ServerCommand
                     File.Delete(snapshot);
                 }
 
-                await RecoverAsync(dataDir, n + UnaryEnrolls, data, rows, "without a snapshot (graph rebuilt in the background)");
+                await RecoverAsync(dataDir, n + UnaryEnrolls, data, "without a snapshot (graph rebuilt in the background)");
             }
         }
         finally
@@ -85,14 +105,12 @@ internal static class ServerCommand
     }
 
     /// <summary>Enrols every base vector (person id = row) over several streams; each reply is durable.</summary>
-    private static async Task<Dictionary<ulong, int>> EnrollStreamAsync(Protocol.V1.FaceIndex.FaceIndexClient client, BenchData data, string modelVersion, BenchArgs options)
+    private static async Task EnrollStreamAsync(Protocol.V1.FaceIndex.FaceIndexClient client, BenchData data, string modelVersion, BenchArgs options)
     {
-        var rows = new Dictionary<ulong, int>(data.N + UnaryEnrolls);
         var clock = Stopwatch.StartNew();
         int next = -1;
         var streams = Enumerable.Range(0, options.Streams).Select(_ => Task.Run(async () =>
         {
-            var mine = new List<(ulong FaceId, int Row)>();
             using var call = client.EnrollStream();
             using var window = new SemaphoreSlim(options.Window);
             var reader = Task.Run(async () =>
@@ -104,7 +122,6 @@ internal static class ServerCommand
                         throw new InvalidOperationException($"enrol failed: {result.Error.Reason} {result.Error.Message}");
                     }
 
-                    mine.Add((result.Response.Faces[0].FaceId, int.Parse(result.ClientRef, CultureInfo.InvariantCulture)));
                     window.Release();
                 }
             });
@@ -123,23 +140,15 @@ internal static class ServerCommand
 
             await call.RequestStream.CompleteAsync();
             await reader;
-            return mine;
         })).ToArray();
-        foreach (var stream in await Task.WhenAll(streams))
-        {
-            foreach (var (faceId, row) in stream)
-            {
-                rows[faceId] = row;
-            }
-        }
+        await Task.WhenAll(streams);
 
         double seconds = clock.Elapsed.TotalSeconds;
         Console.WriteLine($"durable Enroll-by-vector over EnrollStream ({options.Streams} streams × {options.Window} in flight): {data.N:N0} faces in {seconds:F1} s = {data.N / seconds:N0} faces/s");
-        return rows;
     }
 
     /// <summary>Unary Enroll calls from 64 concurrent callers, for comparison with the stream.</summary>
-    private static async Task EnrollUnaryAsync(Protocol.V1.FaceIndex.FaceIndexClient client, BenchData data, string modelVersion, Dictionary<ulong, int> rows)
+    private static async Task EnrollUnaryAsync(Protocol.V1.FaceIndex.FaceIndexClient client, BenchData data, string modelVersion)
     {
         var latencies = new LongHistogram(TimeSpan.TicksPerSecond * 10, 3);
         var clock = Stopwatch.StartNew();
@@ -150,17 +159,47 @@ internal static class ServerCommand
             while ((i = Interlocked.Increment(ref next)) < UnaryEnrolls)
             {
                 long t0 = Stopwatch.GetTimestamp();
-                var reply = await client.EnrollAsync(Request(data, i % data.N, modelVersion, "unary-"));
+                await client.EnrollAsync(Request(data, i % data.N, modelVersion, UnaryPrefix));
                 lock (latencies)
                 {
                     latencies.RecordValue((long)Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
-                    rows[reply.Faces[0].FaceId] = i % data.N;
                 }
             }
         })));
         double seconds = clock.Elapsed.TotalSeconds;
         Console.WriteLine($"durable Enroll-by-vector, unary (64 concurrent callers): {UnaryEnrolls:N0} faces in {seconds:F1} s = {UnaryEnrolls / seconds:N0} faces/s; latency p50 {latencies.GetValueAtPercentile(50) / 1000.0:F2} ms, p99 {latencies.GetValueAtPercentile(99) / 1000.0:F2} ms");
     }
+
+    /// <summary>
+    /// The person ids of the exact top-10: the truth rows in order, each row under 20,000 followed by its
+    /// unary copy (same vector, same distance), cut at 10 (a pair cut in two keeps both: either is right).
+    /// </summary>
+    private static HashSet<string> Expected(ReadOnlySpan<int> truth)
+    {
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        int slots = 0;
+        foreach (int row in truth)
+        {
+            if (slots >= BenchData.K)
+            {
+                break;
+            }
+
+            expected.Add(row.ToString(CultureInfo.InvariantCulture));
+            slots++;
+            if (row < UnaryEnrolls)
+            {
+                expected.Add(UnaryPrefix + row.ToString(CultureInfo.InvariantCulture));
+                slots++;
+            }
+        }
+
+        return expected;
+    }
+
+    /// <summary>The base row a match stands for: person ids are rows (the unary copies with a prefix).</summary>
+    private static int Row(Match match) =>
+        int.Parse(match.PersonId.StartsWith(UnaryPrefix, StringComparison.Ordinal) ? match.PersonId[UnaryPrefix.Length..] : match.PersonId, CultureInfo.InvariantCulture);
 
     private static EnrollRequest Request(BenchData data, int row, string modelVersion, string prefix = "") => new()
     {
@@ -186,8 +225,8 @@ internal static class ServerCommand
         Console.WriteLine($"background indexing caught up {clock.Elapsed.TotalSeconds:F1} s after the last acknowledgement");
     }
 
-    /// <summary>Search-by-vector over gRPC: 3 passes over the queries after a warm-up pass, top-10, default ef.</summary>
-    private static async Task SearchAsync(BenchServer server, BenchData data, Dictionary<ulong, int> rows, int clients)
+    /// <summary>Search-by-vector over gRPC: <see cref="SearchPasses"/> passes over the queries after a warm-up pass, top-10, default ef.</summary>
+    private static async Task SearchAsync(BenchServer server, BenchData data, int clients)
     {
         var requests = data.Queries.Select(q => new SearchRequest
         {
@@ -208,7 +247,7 @@ internal static class ServerCommand
             var client = new Protocol.V1.FaceIndex.FaceIndexClient(server.NewChannel());
             var local = new LongHistogram(TimeSpan.TicksPerSecond * 10, 3);
             long localHits = 0;
-            for (int pass = 0; pass < 3; pass++)
+            for (int pass = 0; pass < SearchPasses; pass++)
             {
                 for (int q = c; q < requests.Length; q += clients)
                 {
@@ -218,10 +257,8 @@ internal static class ServerCommand
                     if (pass == 0)
                     {
                         var truth = data.Truth.AsSpan(q * BenchData.K, BenchData.K);
-                        foreach (var match in reply.Faces[0].Matches)
-                        {
-                            localHits += truth.Contains(rows[match.FaceId]) ? 1 : 0;
-                        }
+                        var expected = Expected(truth);
+                        localHits += Math.Min(BenchData.K, reply.Faces[0].Matches.Count(m => expected.Contains(m.PersonId)));
                     }
                 }
             }
@@ -238,7 +275,7 @@ internal static class ServerCommand
     }
 
     /// <summary>Restarts on the data directory: time until health says SERVING, then until every face is in a graph.</summary>
-    private static async Task RecoverAsync(string dataDir, long faces, BenchData data, Dictionary<ulong, int> rows, string how)
+    private static async Task RecoverAsync(string dataDir, long faces, BenchData data, string how)
     {
         var clock = Stopwatch.StartNew();
         await using var server = await BenchServer.StartAsync(dataDir);
@@ -246,7 +283,7 @@ internal static class ServerCommand
         var health = await new Health.HealthClient(server.Channel).CheckAsync(new HealthCheckRequest());
         var stats = await server.Client.StatsAsync(new StatsRequest());
         var first = await server.Client.SearchAsync(new SearchRequest { Vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(data.Queries[0].AsBytes()) }, TopK = 1, Threshold = 4f });
-        bool found = data.Truth.AsSpan(0, BenchData.K).Contains(rows[first.Faces[0].Matches[0].FaceId]);
+        bool found = data.Truth.AsSpan(0, BenchData.K).Contains(Row(first.Faces[0].Matches[0]));
         Console.WriteLine($"recovery {how}: {stats.Faces:N0} faces, serving ({health.Status}) after {serving:F1} s with {stats.PendingFaces:N0} faces queued for the graph; first search correct: {found}");
         if (stats.Faces != faces)
         {
@@ -259,7 +296,7 @@ internal static class ServerCommand
         }
     }
 
-    private sealed record BenchArgs(int N, int Streams, int Window, string Cache, string? DataDir, bool Rebuild)
+    private sealed record BenchArgs(int N, int Streams, int Window, string Cache, string? DataDir, bool Rebuild, bool SearchOnly)
     {
         public static BenchArgs? Parse(string[] args)
         {
@@ -269,11 +306,13 @@ internal static class ServerCommand
             string cache = Path.Combine(Path.GetTempPath(), "faceindex-bench");
             string? dataDir = null;
             bool rebuild = false;
+            bool searchOnly = false;
             for (int i = 0; i < args.Length; i++)
             {
                 switch (args[i])
                 {
                     case "--rebuild": rebuild = true; continue;
+                    case "--search-only": searchOnly = true; continue;
                     case "--n" when i + 1 < args.Length: n = int.Parse(args[++i], CultureInfo.InvariantCulture); continue;
                     case "--streams" when i + 1 < args.Length: streams = int.Parse(args[++i], CultureInfo.InvariantCulture); continue;
                     case "--window" when i + 1 < args.Length: window = int.Parse(args[++i], CultureInfo.InvariantCulture); continue;
@@ -283,7 +322,9 @@ internal static class ServerCommand
                 }
             }
 
-            return n > 0 && n % 100_000 == 0 && streams >= 1 && window >= 1 ? new BenchArgs(n, streams, window, cache, dataDir, rebuild) : null;
+            return n > 0 && n % 100_000 == 0 && streams >= 1 && window >= 1 && (!searchOnly || dataDir is not null)
+                ? new BenchArgs(n, streams, window, cache, dataDir, rebuild, searchOnly)
+                : null;
         }
     }
 }

@@ -123,7 +123,7 @@ internal sealed partial class FaceIndexService
                 }
 
                 // A face deleted or moved since the index answered is skipped, never reported.
-                if (Database.TryGetFaceOwner(neighbor.Id, out var owner, out var personId) && string.Equals(owner, collection, StringComparison.Ordinal))
+                if (Database.TryGetFacePerson(collection, neighbor.Id, out var personId))
                 {
                     float distance = neighbor.Distance;
                     matches.Matches.Add(new V1.Match

@@ -1,7 +1,8 @@
 namespace FaceIndex.Storage.Internal;
 
 /// <summary>
-/// In-memory directory of one collection: its live face ids and its person ids in ordinal order
+/// In-memory directory of one collection: its live faces with the person each belongs to (so
+/// that search results become persons without a store read), and its person ids in ordinal order
 /// (for paging). Rebuilt from the key-value store at open; changed only by the writer under
 /// <see cref="Gate"/>, read by anyone under the same lock.
 /// </summary>
@@ -15,7 +16,8 @@ internal sealed class CollectionState(string name, string modelVersion, DateTime
 
     public Lock Gate { get; } = new();
 
-    public HashSet<long> Faces { get; } = [];
+    /// <summary>Face id → person id (the person's id string, shared by its faces).</summary>
+    public Dictionary<long, string> Faces { get; } = [];
 
     public SortedSet<string> Persons { get; } = new(StringComparer.Ordinal);
 
@@ -23,7 +25,15 @@ internal sealed class CollectionState(string name, string modelVersion, DateTime
     {
         lock (Gate)
         {
-            return Faces.Contains(faceId);
+            return Faces.ContainsKey(faceId);
+        }
+    }
+
+    public bool TryGetPerson(long faceId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? personId)
+    {
+        lock (Gate)
+        {
+            return Faces.TryGetValue(faceId, out personId);
         }
     }
 

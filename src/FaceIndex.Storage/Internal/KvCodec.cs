@@ -185,16 +185,7 @@ internal static class KvCodec
         return value[1..].ToArray();
     }
 
-    /// <summary>Face id and collection of a face value, without decoding the rest (recovery scan).</summary>
-    public static (long FaceId, string Collection) ReadFaceIdentity(ReadOnlySpan<byte> value)
-    {
-        var reader = new ByteReader(value);
-        CheckVersion(ref reader);
-        var face = ReadFaceBody(ref reader);
-        return (face.FaceId, reader.ReadString());
-    }
-
-    /// <summary>Collection and person of a face value, without decoding the rest (the search path).</summary>
+    /// <summary>Collection and person of a face value, without decoding the rest (recovery scan).</summary>
     public static (string Collection, string PersonId) ReadFaceOwner(ReadOnlySpan<byte> value)
     {
         var reader = new ByteReader(value);
