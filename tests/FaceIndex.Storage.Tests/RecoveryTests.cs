@@ -1,5 +1,5 @@
-using FaceIndex.Core;
 using System.Collections.Concurrent;
+using FaceIndex.Core;
 using FaceIndex.Testing;
 
 namespace FaceIndex.Storage.Tests;
