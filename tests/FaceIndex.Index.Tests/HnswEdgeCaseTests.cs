@@ -126,7 +126,7 @@ public sealed class HnswEdgeCaseTests
         var options = new IndexOptions();
         Assert.Equal(16, options.M);
         Assert.Equal(32, options.MaxLinksBase);
-        Assert.Equal(128, options.EfConstruction);
+        Assert.Equal(200, options.EfConstruction);
         Assert.Equal(64, options.EfSearch);
         options.Validate();
     }

@@ -152,7 +152,10 @@ public sealed class FaceDatabaseTests
         Assert.Contains(Nearest(database, Vector(150)), inDefault);
         Assert.Contains(Nearest(database, Vector(50), "gallery"), inGallery);
 
+        // Both graphs hold their faces before the snapshot, so that each collection has a file.
+        await database.WaitForIndexingAsync();
         await database.SnapshotAsync();
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(dir.Path, "index")).Length);
         Assert.Equal(100, await database.DeleteCollectionAsync("gallery"));
         Assert.Null(await database.DeleteCollectionAsync("gallery"));
         var error = Assert.Throws<FaceIndexException>(() => database.Search("gallery", Vector(1), new Neighbor[1]));
