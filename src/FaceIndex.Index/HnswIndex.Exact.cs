@@ -61,15 +61,7 @@ public sealed partial class HnswIndex
                 }
             }
 
-            var keys = context.Keys.AsSpan(0, k);
-            int found = pool.CopyLive(keys);
-            var ids = storage.Ids;
-            for (int i = 0; i < found; i++)
-            {
-                results[i] = new Neighbor(ids[Key.Slot(keys[i])], Key.Score(keys[i]));
-            }
-
-            return found;
+            return CopyResults(context, storage, results);
         }
         finally
         {

@@ -203,7 +203,7 @@ public sealed partial class HnswIndex
             mayHaveCopies |= Key.Score(key) == selfScore;
         }
 
-        int count = mayHaveCopies ? SelectCopies(storage, candidates, origin, max / 2, selected, skipDeleted) : 0;
+        int count = mayHaveCopies ? SelectCopies(storage, candidates, origin, originVector, selfScore, max / 2, selected, skipDeleted) : 0;
         foreach (long key in candidates)
         {
             if (count == max)
@@ -270,10 +270,8 @@ public sealed partial class HnswIndex
     /// a face enrolled many times keeps incoming links and is found.
     /// </summary>
     /// <returns>The number written to the start of <paramref name="selected"/>.</returns>
-    private static unsafe int SelectCopies(GraphStorage storage, ReadOnlySpan<long> candidates, int origin, int cap, int[] selected, bool skipDeleted)
+    private static unsafe int SelectCopies(GraphStorage storage, ReadOnlySpan<long> candidates, int origin, byte* originVector, int selfScore, int cap, int[] selected, bool skipDeleted)
     {
-        byte* originVector = storage.Vector(origin);
-        int selfScore = Dot(originVector, originVector);
         var copies = new List<int>();
         foreach (long key in candidates)
         {

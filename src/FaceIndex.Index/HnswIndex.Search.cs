@@ -45,20 +45,27 @@ public sealed partial class HnswIndex
 
             bool liveOnly = Volatile.Read(ref _deleted) > 0 || _freeSlots.Count > 0;
             SearchLayer(context, storage, q, current, currentScore, breadth, 0, liveOnly);
-            var keys = context.Keys.AsSpan(0, results.Length);
-            int found = context.Pool.CopyLive(keys);
-            var ids = storage.Ids;
-            for (int i = 0; i < found; i++)
-            {
-                results[i] = new Neighbor(ids[Key.Slot(keys[i])], Key.Score(keys[i]));
-            }
-
-            return found;
+            return CopyResults(context, storage, results);
         }
         finally
         {
             _contexts.Return(context);
         }
+    }
+
+    /// <summary>Writes the live candidates of the context's pool, best first, to <paramref name="results"/> as ids.</summary>
+    /// <returns>The number written.</returns>
+    private static int CopyResults(SearchContext context, GraphStorage storage, Span<Neighbor> results)
+    {
+        var keys = context.Keys.AsSpan(0, results.Length);
+        int found = context.Pool.CopyLive(keys);
+        var ids = storage.Ids;
+        for (int i = 0; i < found; i++)
+        {
+            results[i] = new Neighbor(ids[Key.Slot(keys[i])], Key.Score(keys[i]));
+        }
+
+        return found;
     }
 
     /// <summary>Greedy descent on one upper layer: moves to a better neighbour until none is better.</summary>

@@ -103,20 +103,17 @@ public sealed partial class FaceStore : IAsyncDisposable
             StoreLog.Opened(logger, directory, store.CountAllFaces(), Volatile.Read(ref store._personCount), store._collections.Count, store._checkpointAddress, replayed, started.ElapsedMilliseconds);
             return store;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FasterException)
+        catch (Exception ex)
         {
             wal?.Dispose();
             walDevice?.Dispose();
             kv?.Dispose();
             directoryLock?.Dispose();
-            throw new FaceIndexException(FaceIndexError.StorageUnavailable, $"The store at '{directory}' cannot be opened: {ex.Message}", ex);
-        }
-        catch
-        {
-            wal?.Dispose();
-            walDevice?.Dispose();
-            kv?.Dispose();
-            directoryLock?.Dispose();
+            if (ex is IOException or UnauthorizedAccessException or FasterException)
+            {
+                throw new FaceIndexException(FaceIndexError.StorageUnavailable, $"The store at '{directory}' cannot be opened: {ex.Message}", ex);
+            }
+
             throw;
         }
     }
