@@ -14,7 +14,9 @@ public sealed class HnswConcurrencyTests
         // Start tiny so that the storage grows many times under the concurrent load.
         using var index = new HnswIndex(new IndexOptions { InitialCapacity = 16, EfConstruction = 100, RepairThreshold = 0 });
         using var done = new CancellationTokenSource();
-        var searcher = Task.Run(() =>
+        // Searcher and deleter on threads of their own: on two cores the thread pool could start
+        // them only after the inserts had finished, and then nothing would run concurrently.
+        var searcher = Task.Factory.StartNew(() =>
         {
             var results = new Neighbor[10];
             long searches = 0;
@@ -42,9 +44,9 @@ public sealed class HnswConcurrencyTests
             }
 
             return searches;
-        });
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-        var deleter = Task.Run(() =>
+        var deleter = Task.Factory.StartNew(() =>
         {
             // Whole identities (every 7th) among the first half of the inserts.
             int removed = 0;
@@ -65,7 +67,7 @@ public sealed class HnswConcurrencyTests
             }
 
             return removed;
-        });
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         await Task.Run(() => index.AddRange(ids, vectors, maxDegreeOfParallelism: 2));
         int deleted = await deleter;
