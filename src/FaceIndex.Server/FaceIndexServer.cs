@@ -71,6 +71,9 @@ public static class FaceIndexServer
         services.AddHostedService(sp => sp.GetRequiredService<ServerRuntime>());
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<ClusteringJobs>();
+
+        // After the runtime: starts once the database is open, stops before it closes.
+        services.AddHostedService(sp => sp.GetRequiredService<ClusteringJobs>());
         services.AddSingleton<CallInterceptor>();
         services.AddSingleton<ApiKeyInterceptor>();
         services.AddGrpc(grpc =>

@@ -1,118 +1,111 @@
 using System.Collections.Concurrent;
 using FaceIndex.Clustering;
 using FaceIndex.Core;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FaceIndex.Server.Internal;
-
-/// <summary>The states of a server-side operation.</summary>
-internal enum JobState
-{
-    Pending,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
-
-/// <summary>One clustering run of a collection, observable while it runs.</summary>
-internal sealed class ClusteringJob(string id, string collection, ClusteringOptions options)
-{
-    private readonly Lock _gate = new();
-
-    public string Id { get; } = id;
-
-    public string Collection { get; } = collection;
-
-    public ClusteringOptions Options { get; } = options;
-
-    public DateTimeOffset CreatedAt { get; } = DateTimeOffset.UtcNow;
-
-    public CancellationTokenSource Cancellation { get; } = new();
-
-    public JobState State { get; private set; } = JobState.Pending;
-
-    public string Phase { get; private set; } = "pending";
-
-    public double Progress { get; private set; }
-
-    public string Error { get; private set; } = "";
-
-    public DateTimeOffset? FinishedAt { get; private set; }
-
-    public long ClusterCount { get; private set; }
-
-    public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
-
-    /// <summary>A consistent copy of the observable fields.</summary>
-    public (JobState State, string Phase, double Progress, string Error, DateTimeOffset? FinishedAt, long ClusterCount) Snapshot()
-    {
-        lock (_gate)
-        {
-            return (State, Phase, Progress, Error, FinishedAt, ClusterCount);
-        }
-    }
-
-    public void Report(string phase, double progress)
-    {
-        lock (_gate)
-        {
-            if (!IsFinished)
-            {
-                State = JobState.Running;
-                Phase = phase;
-                Progress = Math.Max(Progress, Math.Clamp(progress, 0, 1));
-            }
-        }
-    }
-
-    public void Finish(JobState state, string error = "", long clusters = 0)
-    {
-        lock (_gate)
-        {
-            State = state;
-            Error = error;
-            ClusterCount = clusters;
-            Progress = state == JobState.Succeeded ? 1 : Progress;
-            Phase = state == JobState.Succeeded ? "done" : Phase;
-            FinishedAt = DateTimeOffset.UtcNow;
-        }
-    }
-}
 
 /// <summary>
 /// Runs clustering operations: one at a time per collection, in the background, with progress that
 /// clients poll (GetOperation) and cancellation. A run waits until the collection's graph holds every
 /// acknowledged face, builds the kNN graph from it, clusters, suggests for each cluster the enrolled
 /// person it most likely is, and stores the result in the store (it survives restarts; the newest
-/// run's result is the one listed).
+/// run's result is the one listed). Each operation's record is stored too (see
+/// <see cref="StoredOperation"/>): registered as a hosted service after <see cref="ServerRuntime"/>,
+/// it reads the records back when the server starts, reporting a run that a crash cut short as
+/// failed, and at shutdown it stops the runs in progress (reported failed) before the database closes.
 /// </summary>
-internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<ClusteringJobs> logger)
+internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<ClusteringJobs> logger) : IHostedService
 {
     private const int KeptFinishedJobs = 256;
+    private const string InterruptedByShutdown = "The server shut down while the clustering ran; start it again.";
+    private const string InterruptedByCrash = "The server stopped (crash or kill) while the clustering ran; start it again.";
     private readonly ConcurrentDictionary<string, ClusteringJob> _jobs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StoredClustering> _results = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ClusteringJob, Task> _running = new();
     private readonly Lock _startGate = new();
+    private volatile bool _stopping;
 
     public bool TryGet(string id, out ClusteringJob job) => _jobs.TryGetValue(id, out job!);
 
-    /// <summary>Starts a run; null (with the running job) when one is running for the collection already.</summary>
-    public ClusteringJob? Start(string collection, ClusteringOptions options, out ClusteringJob? running)
+    /// <summary>
+    /// Starts a run once its record is durable; null (with the running job) when one is running for
+    /// the collection already.
+    /// </summary>
+    public async Task<(ClusteringJob? Started, ClusteringJob? Running)> StartRunAsync(string collection, ClusteringOptions options, CancellationToken ct)
+    {
+        ClusteringJob job;
+        lock (_startGate)
+        {
+            if (_stopping)
+            {
+                throw Errors.Rpc(Grpc.Core.StatusCode.Unavailable, "SHUTTING_DOWN", "The server is shutting down; start the clustering after it restarts.");
+            }
+
+            var running = _jobs.Values.FirstOrDefault(j => j.Collection == collection && !j.IsFinished);
+            if (running is not null)
+            {
+                return (null, running);
+            }
+
+            job = new ClusteringJob(Guid.NewGuid().ToString("N"), collection, options);
+            _jobs[job.Id] = job;
+        }
+
+        try
+        {
+            await SaveRecordAsync(job, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            _jobs.TryRemove(job.Id, out _);
+            throw;
+        }
+
+        await ForgetAsync().ConfigureAwait(false);
+        _running[job] = Task.Run(() => RunAsync(job), CancellationToken.None);
+        return (job, null);
+    }
+
+    /// <summary>Reads the operation records back; a run that was in progress when the server last stopped is recorded as failed.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var database = runtime.Database;
+        foreach (var key in database.ListBlobKeys(StoredOperation.Prefix).ToList())
+        {
+            if (!database.TryGetBlob(key, out var bytes) || StoredOperation.Deserialize(bytes) is not { } record)
+            {
+                LogUnreadableRecord(logger, key);
+                continue;
+            }
+
+            var job = ClusteringJob.Restore(record, InterruptedByCrash);
+            _jobs[job.Id] = job;
+            if (!record.IsFinished)
+            {
+                LogInterrupted(logger, job.Id, job.Collection);
+                await SaveRecordAsync(job, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await ForgetAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the runs in progress (each is recorded as failed) and waits for them, before the database closes.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         lock (_startGate)
         {
-            running = _jobs.Values.FirstOrDefault(j => j.Collection == collection && !j.IsFinished);
-            if (running is not null)
-            {
-                return null;
-            }
-
-            var job = new ClusteringJob(Guid.NewGuid().ToString("N"), collection, options);
-            _jobs[job.Id] = job;
-            Forget();
-            _ = Task.Run(() => RunAsync(job));
-            return job;
+            _stopping = true;
         }
+
+        foreach (var job in _running.Keys)
+        {
+            await job.Cancellation.CancelAsync().ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(_running.Values).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The newest stored result of a collection, or null when it was never clustered.</summary>
@@ -203,6 +196,10 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
             job.Finish(JobState.Succeeded, clusters: result.ClusterCount);
             LogFinished(logger, job.Id, job.Collection, kept, result.ClusterCount, (DateTimeOffset.UtcNow - job.CreatedAt).TotalMilliseconds);
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested && _stopping)
+        {
+            job.Finish(JobState.Failed, InterruptedByShutdown);
+        }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             job.Finish(JobState.Cancelled, "Cancelled by a client.");
@@ -215,6 +212,20 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
         {
             LogFailed(logger, job.Id, job.Collection, ex);
             job.Finish(JobState.Failed, "The clustering failed; the fault is in the server log.");
+        }
+
+        try
+        {
+            await SaveRecordAsync(job, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FaceIndexException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The record keeps saying "running": the next start reports the run as failed.
+            LogRecordNotSaved(logger, job.Id, ex);
+        }
+        finally
+        {
+            _running.TryRemove(job, out _);
         }
     }
 
@@ -284,13 +295,19 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
         }
     }
 
-    /// <summary>Drops the oldest finished jobs beyond <see cref="KeptFinishedJobs"/>.</summary>
-    private void Forget()
+    private Task SaveRecordAsync(ClusteringJob job, CancellationToken ct) =>
+        runtime.Database.PutBlobAsync(StoredOperation.Key(job.Id), job.Record().Serialize(), ct);
+
+    /// <summary>Drops the oldest finished jobs beyond <see cref="KeptFinishedJobs"/>, with their records.</summary>
+    private async Task ForgetAsync()
     {
         var finished = _jobs.Values.Where(j => j.IsFinished).OrderBy(j => j.CreatedAt).ToList();
         for (int i = 0; i < finished.Count - KeptFinishedJobs; i++)
         {
-            _jobs.TryRemove(finished[i].Id, out _);
+            if (_jobs.TryRemove(finished[i].Id, out _))
+            {
+                await runtime.Database.DeleteBlobAsync(StoredOperation.Key(finished[i].Id), CancellationToken.None).ConfigureAwait(false);
+            }
         }
     }
 
@@ -314,4 +331,13 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
 
     [LoggerMessage(5071, LogLevel.Error, "Clustering {Operation} of collection {Collection} failed")]
     private static partial void LogFailed(ILogger logger, string operation, string collection, Exception exception);
+
+    [LoggerMessage(5072, LogLevel.Warning, "Clustering {Operation} of collection {Collection} was running when the server last stopped; it is reported as failed")]
+    private static partial void LogInterrupted(ILogger logger, string operation, string collection);
+
+    [LoggerMessage(5073, LogLevel.Warning, "The record of operation {Operation} could not be saved; the next start reports it as failed")]
+    private static partial void LogRecordNotSaved(ILogger logger, string operation, Exception exception);
+
+    [LoggerMessage(5074, LogLevel.Warning, "Operation record {Key} is unreadable and was skipped")]
+    private static partial void LogUnreadableRecord(ILogger logger, string key);
 }

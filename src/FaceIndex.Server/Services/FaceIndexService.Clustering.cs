@@ -11,7 +11,7 @@ internal sealed partial class FaceIndexService
     private const int DefaultClusterPageSize = 100;
     private const int MaxClusterPageSize = 1000;
 
-    public override Task<V1.Operation> StartClustering(V1.StartClusteringRequest request, ServerCallContext context)
+    public override async Task<V1.Operation> StartClustering(V1.StartClusteringRequest request, ServerCallContext context)
     {
         var collection = Collection(request.Collection, context, write: true);
         RequireCollection(collection);
@@ -42,13 +42,13 @@ internal sealed partial class FaceIndexService
             Errors.ThrowInvalid(ex.Message);
         }
 
-        var job = clustering.Start(collection, options, out var running);
+        var (job, running) = await clustering.StartRunAsync(collection, options, context.CancellationToken).ConfigureAwait(false);
         if (job is null)
         {
             throw Errors.Rpc(StatusCode.FailedPrecondition, "OPERATION_RUNNING", $"Collection '{collection}' is being clustered already: operation {running!.Id}.");
         }
 
-        return Task.FromResult(Operation(job));
+        return Operation(job);
     }
 
     public override Task<V1.Operation> GetOperation(V1.GetOperationRequest request, ServerCallContext context) =>
@@ -121,7 +121,7 @@ internal sealed partial class FaceIndexService
     {
         if (string.IsNullOrEmpty(id) || !clustering.TryGet(id, out var job))
         {
-            throw Errors.Rpc(StatusCode.NotFound, "NOT_FOUND", $"Operation '{id}' does not exist (operations are kept in memory until the server restarts).");
+            throw Errors.Rpc(StatusCode.NotFound, "NOT_FOUND", $"Operation '{id}' does not exist (the newest 256 finished operations are kept).");
         }
 
         Caller.Of(context).Demand(job.Collection, write);
