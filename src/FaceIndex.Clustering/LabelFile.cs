@@ -9,7 +9,7 @@ public readonly record struct LabelEntry(string Key, string Label);
 /// Reads the label files that <c>faceindex cluster --eval</c> takes: UTF-8 text, one
 /// <c>key,label</c> per line, where key is a face id or an image path and label names the
 /// identity. The split is at the last comma (paths may hold commas); blank lines and lines
-/// starting with <c>#</c> are skipped; an optional first line <c>key,label</c> (any case) is a header.
+/// starting with <c>#</c> are skipped; an optional first entry <c>key,label</c> (any case) is a header.
 /// </summary>
 public static class LabelFile
 {
@@ -28,6 +28,7 @@ public static class LabelFile
         ArgumentNullException.ThrowIfNull(reader);
         var entries = new List<LabelEntry>();
         int lineNumber = 0;
+        bool first = true;
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
         {
             lineNumber++;
@@ -45,7 +46,9 @@ public static class LabelFile
 
             var key = text[..comma].Trim();
             var label = text[(comma + 1)..].Trim();
-            if (lineNumber == 1 && key.Equals("key", StringComparison.OrdinalIgnoreCase) && label.Equals("label", StringComparison.OrdinalIgnoreCase))
+            bool header = first && key.Equals("key", StringComparison.OrdinalIgnoreCase) && label.Equals("label", StringComparison.OrdinalIgnoreCase);
+            first = false;
+            if (header)
             {
                 continue;
             }

@@ -14,6 +14,14 @@ public sealed class LabelFileTests
             entries);
     }
 
+    [Fact]
+    public async Task The_header_may_follow_comments_but_only_the_first_entry_is_a_header()
+    {
+        var entries = await LabelFile.ReadAsync(new StringReader("# about this file\n\nkey,label\n1,a\nkey,label\n"));
+
+        Assert.Equal([new LabelEntry("1", "a"), new LabelEntry("key", "label")], entries);
+    }
+
     [Theory]
     [InlineData("42\n")]
     [InlineData("42,\n")]

@@ -184,12 +184,12 @@ public sealed class ClusteringTests
 
     /// <summary>
     /// The newest result is <paramref name="operation"/>'s and holds each of the ten samples of every
-    /// identity once, in about one cluster per identity (the synthetic noise splits off a stray
-    /// sample now and then).
+    /// identity once, in about one cluster per identity (within 1 %: the synthetic noise now and
+    /// then splits off a stray sample or joins two close identities).
     /// </summary>
     private static async Task AssertEveryFaceClusteredAsync(Protocol.V1.FaceIndex.FaceIndexClient client, Operation operation, int identities)
     {
-        Assert.InRange(operation.ClusterCount, identities, identities + (identities / 100));
+        Assert.InRange(operation.ClusterCount, identities - (identities / 100), identities + (identities / 100));
         var sizes = new List<int>();
         string token = "";
         do

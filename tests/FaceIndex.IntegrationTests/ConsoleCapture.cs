@@ -15,6 +15,9 @@ internal static class ConsoleCapture
             Ansi = AnsiSupport.No,
             Interactive = InteractionSupport.No,
         });
+
+        // Wide enough that a message is never wrapped in the middle of what a test looks for.
+        console.Profile.Width = 400;
         int code = await CliApp.RunAsync(args, console);
         return (code, writer.ToString());
     }

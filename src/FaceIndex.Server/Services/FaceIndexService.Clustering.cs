@@ -20,7 +20,8 @@ internal sealed partial class FaceIndexService
         {
             Algorithm = request.Algorithm switch
             {
-                V1.ClusteringAlgorithm.Unspecified or V1.ClusteringAlgorithm.ConnectedComponents => ClusteringAlgorithm.ConnectedComponents,
+                V1.ClusteringAlgorithm.Unspecified => defaults.Algorithm,
+                V1.ClusteringAlgorithm.ConnectedComponents => ClusteringAlgorithm.ConnectedComponents,
                 V1.ClusteringAlgorithm.ChineseWhispers => ClusteringAlgorithm.ChineseWhispers,
                 _ => throw Errors.Rpc(StatusCode.InvalidArgument, "INVALID_ARGUMENT", $"Unknown clustering algorithm {request.Algorithm}."),
             },
