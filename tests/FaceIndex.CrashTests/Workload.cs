@@ -1,5 +1,5 @@
-using FaceIndex.Core;
 using FaceIndex.Protocol.V1;
+using FaceIndex.Testing;
 using Google.Protobuf;
 using Grpc.Core;
 using FaceVector = FaceIndex.Core.FaceVector;
@@ -56,27 +56,7 @@ internal sealed class Workload(V1.FaceIndex.FaceIndexClient client, Ledger ledge
     }
 
     /// <summary>A random quantized unit vector.</summary>
-    public static FaceVector RandomVector(Random random)
-    {
-        Span<float> x = stackalloc float[FaceVector.Dimensions];
-        double norm = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            // Box-Muller: Gaussian components give directions uniform on the sphere.
-            double u = 1.0 - random.NextDouble();
-            double v = random.NextDouble();
-            x[i] = (float)(Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v));
-            norm += x[i] * x[i];
-        }
-
-        float scale = (float)(1 / Math.Sqrt(norm));
-        for (int i = 0; i < x.Length; i++)
-        {
-            x[i] *= scale;
-        }
-
-        return Quantizer.QuantizeUnit(x);
-    }
+    public static FaceVector RandomVector(Random random) => RandomVectors.Next(random);
 
     private V1.FaceVector NextVector()
     {
