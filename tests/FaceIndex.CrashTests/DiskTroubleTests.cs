@@ -29,7 +29,8 @@ public sealed class DiskTroubleTests(ITestOutputHelper output)
         var log = Path.Combine(work.Path, "server.log");
         var acknowledged = new Dictionary<long, ByteString>();
         var random = new Random(5);
-        ServerProcess? server = await ServerProcess.StartAsync(data, TestPaths.Models, log, CrashHarness.ServerSettings, s_start);
+        string[] settings = [.. CrashHarness.ServerSettings, "--Storage:CommitTimeout=00:00:05"];
+        ServerProcess? server = await ServerProcess.StartAsync(data, TestPaths.Models, log, settings, s_start);
         try
         {
             var model = (await server.Client.StatsAsync(new StatsRequest())).ModelVersion;
@@ -63,7 +64,7 @@ public sealed class DiskTroubleTests(ITestOutputHelper output)
 
             // Space is back: the server starts, holds every acknowledged face and takes writes again.
             File.Delete(filler);
-            server = await ServerProcess.StartAsync(data, TestPaths.Models, log, CrashHarness.ServerSettings, s_start);
+            server = await ServerProcess.StartAsync(data, TestPaths.Models, log, settings, s_start);
             await AssertAllSearchableAsync(server.Client, model, acknowledged);
             var stats = await server.Client.StatsAsync(new StatsRequest { Collection = "default" });
             Assert.True(stats.Faces >= acknowledged.Count, $"{stats.Faces} faces stored, {acknowledged.Count} acknowledged");
@@ -131,7 +132,10 @@ public sealed class DiskTroubleTests(ITestOutputHelper output)
     private static async Task EnrolOneAsync(V1.FaceIndex.FaceIndexClient client, string model, Random random, Dictionary<long, ByteString> acknowledged)
     {
         var vector = ByteString.CopyFrom(Workload.RandomVector(random).AsBytes());
-        var reply = await client.EnrollAsync(new EnrollRequest { PersonId = "p" + random.Next(50), Vector = new V1.FaceVector { Data = vector, ModelVersion = model } });
+        // A deadline: a write that hangs on the full disk fails the test instead of stalling it.
+        var reply = await client.EnrollAsync(
+            new EnrollRequest { PersonId = "p" + random.Next(50), Vector = new V1.FaceVector { Data = vector, ModelVersion = model } },
+            deadline: DateTime.UtcNow.AddSeconds(60));
         acknowledged[(long)reply.Faces[0].FaceId] = vector;
     }
 
