@@ -13,6 +13,7 @@ internal static class ScaleBenchmarks
         ["cluster"] = Clustering.ClusterCommand.Run,
         ["server"] = Server.ServerCommand.Run,
         ["store"] = Server.StoreCommand.Run,
+        ["soak"] = Server.SoakCommand.Run,
         ["vision"] = Vision.VisionCommand.Run,
     };
 

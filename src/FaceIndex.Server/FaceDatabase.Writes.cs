@@ -131,6 +131,14 @@ public sealed partial class FaceDatabase
         foreach (var face in faces)
         {
             index.Add(face.FaceId, face.Vector);
+
+            // A delete of this face or its person that committed with this write (or just after it)
+            // may have run its index removal before this insert: the store, which applied both in
+            // order, decides. Either the delete's removal follows this insert, or this check sees it.
+            if (!_store.TryGetFacePerson(collection, face.FaceId, out _))
+            {
+                index.Remove(face.FaceId);
+            }
         }
 
         Interlocked.Add(ref _acknowledgedFaces, faces.Count);

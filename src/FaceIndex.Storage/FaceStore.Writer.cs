@@ -107,7 +107,7 @@ public sealed partial class FaceStore
 
         try
         {
-            await _wal.CommitAsync().ConfigureAwait(false);
+            await CommitWithinTimeoutAsync().ConfigureAwait(false);
             Volatile.Write(ref _lastSequence, _pendingSequence);
             foreach (var op in _batch)
             {
@@ -126,6 +126,25 @@ public sealed partial class FaceStore
         finally
         {
             _batch.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Commits the log, or throws when the commit does not complete within
+    /// <see cref="StorageOptions.CommitTimeout"/>: on a full disk FASTER's device write can fail without
+    /// ever completing the commit, and the writes would wait for ever. The writes it covers are then
+    /// refused (never acknowledged); should the commit complete later they are durable but unacknowledged,
+    /// as after a crash.
+    /// </summary>
+    private async Task CommitWithinTimeoutAsync()
+    {
+        try
+        {
+            await _wal.CommitAsync().AsTask().WaitAsync(_options.CommitTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new IOException($"The log commit did not complete within {_options.CommitTimeout.TotalSeconds:0.#} s (Storage:CommitTimeout).", ex);
         }
     }
 
@@ -148,7 +167,8 @@ public sealed partial class FaceStore
         try
         {
             var cookie = new CheckpointCookie(address, _nextFaceId, _lastSequence, DateTimeOffset.UtcNow);
-            if (!await _kv.CheckpointAsync(cookie, CancellationToken.None).ConfigureAwait(false))
+            // A checkpoint writes far more than a commit: it gets ten commit timeouts.
+            if (!await _kv.CheckpointAsync(cookie, CancellationToken.None).AsTask().WaitAsync(_options.CommitTimeout * 10).ConfigureAwait(false))
             {
                 throw new IOException("The key-value checkpoint did not complete.");
             }
@@ -156,13 +176,19 @@ public sealed partial class FaceStore
             _checkpointAddress = address;
             Volatile.Write(ref _lastCheckpointTicks, cookie.TakenAt.UtcTicks);
             _wal.TruncateUntil(address);
-            await _wal.CommitAsync().ConfigureAwait(false);
+            await CommitWithinTimeoutAsync().ConfigureAwait(false);
             StoreLog.CheckpointTaken(_logger, address, started.ElapsedMilliseconds);
             op.Complete();
         }
         catch (Exception ex)
         {
             StoreLog.CheckpointFailed(_logger, ex);
+            if (ex is TimeoutException or IOException)
+            {
+                // A checkpoint or commit still pending on the device: nothing may be written behind it.
+                _writeFault = ex;
+            }
+
             op.Fail(Unavailable(ex));
         }
     }

@@ -23,6 +23,14 @@ public sealed class StorageOptions
     /// </summary>
     public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.FromMilliseconds(1);
 
+    /// <summary>
+    /// Longest wait for one log commit (flush + fsync). A commit that takes longer (a full disk on which
+    /// the device's write never completes, a hung device) fails the writes it covers with
+    /// StorageUnavailable instead of holding them forever, and the store refuses writes until it is
+    /// reopened. Default 30 s.
+    /// </summary>
+    public TimeSpan CommitTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Memory of the key-value log (records beyond it live on disk and are read back on demand). Default 256 MiB.</summary>
     public long MemoryBudgetBytes { get; set; } = 256L << 20;
 
@@ -57,6 +65,11 @@ public sealed class StorageOptions
         if (GroupCommitWindow < TimeSpan.Zero || GroupCommitWindow > TimeSpan.FromSeconds(1))
         {
             throw new ArgumentException($"Storage:GroupCommitWindow must be between 0 and 1 s; got {GroupCommitWindow}.", nameof(GroupCommitWindow));
+        }
+
+        if (CommitTimeout < TimeSpan.FromMilliseconds(100) || CommitTimeout > TimeSpan.FromMinutes(10))
+        {
+            throw new ArgumentException($"Storage:CommitTimeout must be between 100 ms and 10 min; got {CommitTimeout}.", nameof(CommitTimeout));
         }
 
         if (MemoryBudgetBytes < (16L << 20) || !IsPowerOfTwo(MemoryBudgetBytes))

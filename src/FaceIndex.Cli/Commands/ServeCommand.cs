@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FaceIndex.Core;
 using FaceIndex.Server;
 
 namespace FaceIndex.Cli.Commands;
@@ -16,8 +17,18 @@ internal static class ServeCommand
         };
         serve.SetAction(async (parse, ct) =>
         {
-            await FaceIndexServer.RunAsync([.. parse.UnmatchedTokens], ct).ConfigureAwait(false);
-            return 0;
+            try
+            {
+                await FaceIndexServer.RunAsync([.. parse.UnmatchedTokens], ct).ConfigureAwait(false);
+                return 0;
+            }
+            catch (FaceIndexException ex)
+            {
+                // A start that cannot proceed (data directory read-only, full or in use; models missing):
+                // one line that says what to fix, not a stack trace.
+                await Console.Error.WriteLineAsync($"error ({ex.Error}): {ex.Message}").ConfigureAwait(false);
+                return CliErrors.ExitError;
+            }
         });
         return serve;
     }

@@ -27,13 +27,31 @@ internal sealed class DirectoryLock : IDisposable
         {
             return new DirectoryLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
         }
-        catch (IOException ex) when (File.Exists(path))
+        catch (IOException ex) when (File.Exists(path) && IsHeldByAnother(path))
         {
             throw new FaceIndexException(
                 FaceIndexError.StorageUnavailable,
                 $"The data directory '{directory}' is in use by another FaceIndex server or tool (it holds '{path}'). " +
                 "Stop that process first, or point Storage:DataDirectory at another directory.",
                 ex);
+        }
+    }
+
+    /// <summary>
+    /// True when another process holds the lock: a shared open of the file then fails too. A lock
+    /// file that cannot be opened for writing for another reason (a read-only file system, no
+    /// permission) opens for reading, and the caller reports the original error instead.
+    /// </summary>
+    private static bool IsHeldByAnother(string path)
+    {
+        try
+        {
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
         }
     }
 

@@ -1,0 +1,154 @@
+namespace FaceIndex.CrashTests;
+
+/// <summary>
+/// What the clients were told: every face whose enrol was acknowledged (with its vector when the
+/// client sent one), every face whose delete was acknowledged, and the deletes still in flight.
+/// Face ids are never reused, so a delete wins over a late-processed enrol reply of the same id.
+/// Thread-safe.
+/// </summary>
+internal sealed class Ledger
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<long, string> _live = [];
+    private readonly HashSet<long> _deleted = [];
+    private readonly HashSet<long> _deletesInFlight = [];
+    private readonly List<long> _liveList = [];
+
+    /// <summary>Enrols acknowledged over all runs (faces).</summary>
+    public long AcknowledgedFaces { get; private set; }
+
+    /// <summary>Deletes acknowledged over all runs (faces).</summary>
+    public long AcknowledgedDeletes { get; private set; }
+
+    /// <summary>Faces that were stored without the client hearing so (the reply was lost in the kill), adopted as live.</summary>
+    public long Adopted { get; private set; }
+
+    /// <summary>Acknowledged live faces now.</summary>
+    public int LiveCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _live.Count;
+            }
+        }
+    }
+
+    public void AckEnrol(long faceId, string personId)
+    {
+        lock (_gate)
+        {
+            AcknowledgedFaces++;
+            if (!_deleted.Contains(faceId) && _live.TryAdd(faceId, personId))
+            {
+                _liveList.Add(faceId);
+            }
+        }
+    }
+
+    public void DeleteSent(long faceId)
+    {
+        lock (_gate)
+        {
+            _deletesInFlight.Add(faceId);
+        }
+    }
+
+    public void AckDelete(long faceId)
+    {
+        lock (_gate)
+        {
+            AcknowledgedDeletes++;
+            _deletesInFlight.Remove(faceId);
+            _live.Remove(faceId);
+            _deleted.Add(faceId);
+        }
+    }
+
+    /// <summary>A random acknowledged live face with no delete in flight; false when there is none.</summary>
+    public bool TryPickLive(Random random, out long faceId)
+    {
+        lock (_gate)
+        {
+            for (int attempt = 0; attempt < 8 && _liveList.Count > 0; attempt++)
+            {
+                int i = random.Next(_liveList.Count);
+                faceId = _liveList[i];
+                if (!_live.ContainsKey(faceId))
+                {
+                    // Deleted since (or by DeletePerson): drop it from the pick list.
+                    _liveList[i] = _liveList[^1];
+                    _liveList.RemoveAt(_liveList.Count - 1);
+                    continue;
+                }
+
+                if (!_deletesInFlight.Contains(faceId))
+                {
+                    return true;
+                }
+            }
+
+            faceId = 0;
+            return false;
+        }
+    }
+
+    /// <summary>True when the face's delete was acknowledged.</summary>
+    public bool IsDeleted(long faceId)
+    {
+        lock (_gate)
+        {
+            return _deleted.Contains(faceId);
+        }
+    }
+
+    /// <summary>
+    /// Compares the ledger with what the store holds after a crash and adopts the store's answer for
+    /// everything the clients were not told: a face stored without an acknowledgement becomes live, a
+    /// delete in flight took effect or not. Returns the acknowledged faces the store lost and the
+    /// acknowledged deletes it brought back (both must be empty).
+    /// </summary>
+    public (List<long> Lost, List<long> Resurrected) Reconcile(IReadOnlyDictionary<long, string> stored)
+    {
+        lock (_gate)
+        {
+            var lost = new List<long>();
+            foreach (var (faceId, _) in _live)
+            {
+                if (!stored.ContainsKey(faceId) && !_deletesInFlight.Contains(faceId))
+                {
+                    lost.Add(faceId);
+                }
+            }
+
+            var resurrected = _deleted.Where(stored.ContainsKey).ToList();
+            foreach (var faceId in _deletesInFlight)
+            {
+                if (!stored.ContainsKey(faceId))
+                {
+                    _live.Remove(faceId);
+                    _deleted.Add(faceId);
+                }
+            }
+
+            _deletesInFlight.Clear();
+            foreach (var (faceId, personId) in stored)
+            {
+                if (!_deleted.Contains(faceId) && _live.TryAdd(faceId, personId))
+                {
+                    _liveList.Add(faceId);
+                    Adopted++;
+                }
+            }
+
+            // The store is the truth from here on (a lost face is reported once, not in every later run).
+            foreach (var faceId in lost)
+            {
+                _live.Remove(faceId);
+            }
+
+            return (lost, resurrected);
+        }
+    }
+}
