@@ -44,6 +44,7 @@ public static class FaceIndexServer
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
+        NativeAllocator.Tune();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
         var configuration = builder.Configuration;
         configuration.Sources.Clear();

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
 using FaceIndex.Core;
 using SkiaSharp;
@@ -57,7 +56,7 @@ internal sealed class ImageDecoder
         }
 
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        var rgba = ArrayPool<byte>.Shared.Rent(info.BytesSize);
+        var rgba = ImageBuffers.Pool.Rent(info.BytesSize);
         try
         {
             var result = DecodePixels(codec, info, rgba);
@@ -72,7 +71,7 @@ internal sealed class ImageDecoder
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(rgba);
+            ImageBuffers.Pool.Return(rgba);
         }
     }
 

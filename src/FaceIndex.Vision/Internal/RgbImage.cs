@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -6,7 +5,7 @@ namespace FaceIndex.Vision.Internal;
 
 /// <summary>
 /// A decoded image as interleaved 8-bit RGB rows, oriented as displayed. The pixel buffer is
-/// rented from the shared array pool and returned on dispose.
+/// rented from <see cref="ImageBuffers"/> and returned on dispose.
 /// </summary>
 internal sealed class RgbImage : IDisposable
 {
@@ -16,7 +15,7 @@ internal sealed class RgbImage : IDisposable
     {
         Width = width;
         Height = height;
-        _pixels = ArrayPool<byte>.Shared.Rent(width * height * 3);
+        _pixels = ImageBuffers.Pool.Rent(width * height * 3);
     }
 
     public int Width { get; }
@@ -71,7 +70,7 @@ internal sealed class RgbImage : IDisposable
         if (_pixels is { } pixels)
         {
             _pixels = null;
-            ArrayPool<byte>.Shared.Return(pixels);
+            ImageBuffers.Pool.Return(pixels);
         }
     }
 
