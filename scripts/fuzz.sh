@@ -43,7 +43,7 @@ dotnet "$base/FaceIndex.Fuzz.dll" "$target" seeds "$work/seeds"
 # .NET runtime is not an AFL-compiled binary, and startup (models, server) takes seconds.
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1
 export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_FORKSRV_INIT_TMOUT=120000 AFL_MAP_SIZE=65536
-export DOTNET_TieredPGO=0
+export DOTNET_TieredPGO=0 FACEINDEX_FUZZ_CRASH_LOG=$PWD/$work/crashes.log
 afl-fuzz -i "$work/seeds" -o "$work/findings" -t 10000 -m none -V "$seconds" -- dotnet "$work/bin/FaceIndex.Fuzz.dll" "$target" > "$work/afl.log" 2>&1 || {
   tail -40 "$work/afl.log" >&2
   echo "afl-fuzz failed" >&2
@@ -55,6 +55,8 @@ stat() { awk -v k="$1" '$1 == k { print $3 }' "$stats"; }
 crashes=$(stat saved_crashes)
 echo "fuzz $target: $(stat execs_done) executions in $(stat run_time) s ($(stat execs_per_sec) exec/s), corpus $(stat corpus_count) (from $(ls "$work/seeds" | wc -l) seeds), crashes $crashes, hangs $(stat saved_hangs), stability $(stat stability)"
 if [ "${crashes:-0}" != 0 ]; then
+  # A crash may depend on what ran before it in the same process: the log has its exception.
+  cat "$work/crashes.log" >&2 || true
   dotnet "$base/FaceIndex.Fuzz.dll" "$target" replay "$work/findings/default/crashes" || true
   exit 1
 fi

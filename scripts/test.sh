@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test from a clean checkout: fetches the models (idempotent), restores, builds in
-# Release, checks formatting, runs the test projects and a bounded fuzz run of each fuzz target. Needs the .NET 10 SDK and npm on PATH,
-# and ../shared (face images) beside the repository.
+# Release, checks formatting, runs the test projects and a bounded fuzz run of each fuzz target.
+# Needs the .NET 10 SDK and npm on PATH, and ../shared (face images) beside the repository; the
+# fuzz run installs afl++ with apt when it is missing (as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -34,7 +34,16 @@ static int Run(Func<IFuzzTarget> create)
         target ??= create();
         using var buffer = new MemoryStream();
         stream.CopyTo(buffer);
-        target.Execute(buffer.ToArray());
+        try
+        {
+            target.Execute(buffer.ToArray());
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("FACEINDEX_FUZZ_CRASH_LOG") is { Length: > 0 } log)
+        {
+            // afl-fuzz keeps the input, not the exception: the log keeps what went wrong.
+            File.AppendAllText(log, $"--- {DateTimeOffset.UtcNow:O}\n{e}\n");
+            throw;
+        }
     });
     target?.Dispose();
     return 0;

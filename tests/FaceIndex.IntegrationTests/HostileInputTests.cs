@@ -256,6 +256,28 @@ public sealed class HostileInputTests(GalleryFixture gallery, ITestOutputHelper 
         await AssertServesAsync();
     }
 
+    /// <summary>Regression of the crash the request fuzzer found: clustering an empty collection faulted (an error log, "the fault is in the server log").</summary>
+    [Fact]
+    public async Task Clustering_a_collection_whose_faces_were_all_deleted_succeeds_with_no_clusters()
+    {
+        await gallery.Client.CreateCollectionAsync(new CreateCollectionRequest { Name = "emptied" });
+        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(BadInputTests.ValidVector()) };
+        await gallery.Client.EnrollAsync(new EnrollRequest { Collection = "emptied", PersonId = "gone", Vector = vector });
+        await gallery.Client.DeletePersonAsync(new DeletePersonRequest { Collection = "emptied", PersonId = "gone" });
+
+        var operation = await gallery.Client.StartClusteringAsync(new StartClusteringRequest { Collection = "emptied" });
+        for (int i = 0; i < 600 && operation.State is not (OperationState.Succeeded or OperationState.Failed or OperationState.Cancelled); i++)
+        {
+            await Task.Delay(100);
+            operation = await gallery.Client.GetOperationAsync(new GetOperationRequest { Id = operation.Id });
+        }
+
+        Assert.True(operation.State == OperationState.Succeeded, $"{operation.State}: {operation.Error}");
+        Assert.Equal(0, operation.ClusterCount);
+        await gallery.Client.DeleteCollectionAsync(new DeleteCollectionRequest { Name = "emptied" });
+        await AssertServesAsync();
+    }
+
     private static readonly Marshaller<byte[]> s_raw = Marshallers.Create(b => b, b => b);
 
     private Task<byte[]> RawUnary(string name, byte[] body)
