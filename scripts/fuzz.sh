@@ -43,7 +43,7 @@ dotnet "$base/FaceIndex.Fuzz.dll" "$target" seeds "$work/seeds"
 # .NET runtime is not an AFL-compiled binary, and startup (models, server) takes seconds.
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1
 export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_FORKSRV_INIT_TMOUT=120000 AFL_MAP_SIZE=65536
-export DOTNET_TieredPGO=0 FACEINDEX_FUZZ_CRASH_LOG=$PWD/$work/crashes.log
+export DOTNET_TieredPGO=0 FACEINDEX_FUZZ_CRASH_LOG=$PWD/$work/crashes.log FACEINDEX_FUZZ_DATA=$PWD/$work/data
 afl-fuzz -i "$work/seeds" -o "$work/findings" -t 10000 -m none -V "$seconds" -- dotnet "$work/bin/FaceIndex.Fuzz.dll" "$target" > "$work/afl.log" 2>&1 || {
   tail -40 "$work/afl.log" >&2
   echo "afl-fuzz failed" >&2

@@ -27,7 +27,11 @@ internal sealed class RequestTarget : IFuzzTarget
     ];
 
     private static readonly Marshaller<byte[]> s_raw = Marshallers.Create(b => b, b => b);
-    private readonly string _data = Path.Combine(Path.GetTempPath(), $"faceindex-fuzz-{Environment.ProcessId}");
+    // afl-fuzz ends the process without disposing the target: scripts/fuzz.sh puts the store in its
+    // work folder, which the next run deletes.
+    private readonly string _data = Environment.GetEnvironmentVariable("FACEINDEX_FUZZ_DATA") is { Length: > 0 } dir
+        ? Path.Combine(dir, $"store-{Environment.ProcessId}")
+        : Path.Combine(Path.GetTempPath(), $"faceindex-fuzz-{Environment.ProcessId}");
     private readonly ErrorLog _errors = new();
     private readonly WebApplication _app;
     private readonly GrpcChannel _channel;
