@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test from a clean checkout: fetches the models (idempotent), restores, builds in
-# Release, checks formatting and runs the test projects. Needs the .NET 10 SDK and npm on PATH,
-# and ../shared (face images) beside the repository.
+# Release, checks formatting, runs the test projects and a bounded fuzz run of each fuzz target.
+# Needs the .NET 10 SDK and npm on PATH, and ../shared (face images) beside the repository; the
+# fuzz run installs afl++ with apt when it is missing (as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +21,10 @@ done
 # fallback that is also the test reference) is exercised.
 echo "=== tests/FaceIndex.Core.Tests (DOTNET_EnableHWIntrinsic=0)"
 DOTNET_EnableHWIntrinsic=0 dotnet test tests/FaceIndex.Core.Tests -c Release --no-build --logger "console;verbosity=normal" || status=1
+# Bounded coverage-guided fuzzing of both targets (AFL++ and SharpFuzz; docs/fuzzing.md): a saved
+# crash fails the run. FACEINDEX_FUZZ_SECONDS sets the time per target.
+for target in image request; do
+  echo "=== fuzz $target (${FACEINDEX_FUZZ_SECONDS:-60} s)"
+  bash scripts/fuzz.sh "$target" "${FACEINDEX_FUZZ_SECONDS:-60}" || status=1
+done
 exit $status

@@ -55,6 +55,12 @@ public static partial class KnnGraphBuilder
         int ef = options.Ef;
         long done = 0;
         progress?.Report(new ClusteringProgress(ClusteringPhase.KnnGraph, 0, n));
+        if (n == 0)
+        {
+            // An empty collection (every face deleted, or none enrolled yet) is an empty graph;
+            // the partitioner refuses an empty range.
+            return new KnnGraph(k, minDot, targets, scores, counts);
+        }
 
         var parallel = new ParallelOptions
         {

@@ -49,9 +49,12 @@ internal static class Errors
     /// <summary>The RPC exception for a domain error.</summary>
     public static RpcException ToRpc(FaceIndexException ex) => Rpc(StatusOf(ex.Error), ReasonOf(ex.Error), ex.Message);
 
+    /// <summary>Longest message sent to a client; longer ones (a client's huge id echoed back) are cut.</summary>
+    public const int MaxMessageLength = 1024;
+
     /// <summary>An RPC exception with a status, a reason and a message for the client.</summary>
     public static RpcException Rpc(StatusCode code, string reason, string message) =>
-        new(new Status(code, message), new Metadata { { ReasonTrailer, reason } });
+        new(new Status(code, message.Length <= MaxMessageLength ? message : string.Concat(message.AsSpan(0, MaxMessageLength - 1), "…")), new Metadata { { ReasonTrailer, reason } });
 
     [DoesNotReturn]
     public static void ThrowInvalid(string message) => throw Rpc(StatusCode.InvalidArgument, "INVALID_ARGUMENT", message);

@@ -41,9 +41,10 @@ internal sealed partial class FaceIndexService
             },
             ct);
 
+        int index = 0;
+        RpcException? malformed = null;
         try
         {
-            int index = 0;
             await foreach (var request in requestStream.ReadAllAsync(ct).ConfigureAwait(false))
             {
                 await window.WaitAsync(ct).ConfigureAwait(false);
@@ -51,12 +52,22 @@ internal sealed partial class FaceIndexService
                 await inFlight.Writer.WriteAsync(item, ct).ConfigureAwait(false);
             }
         }
+        catch (RpcException e) when (e.Trailers.GetValue(Errors.ReasonTrailer) == RequestBinder.MalformedReason)
+        {
+            // The stream cannot be read past a message that does not parse: the results before it
+            // still go out, then the call ends with the position of the bad message.
+            malformed = Errors.Rpc(e.StatusCode, RequestBinder.MalformedReason, $"Message {index} of the stream: {e.Status.Detail}");
+        }
         finally
         {
             inFlight.Writer.TryComplete();
         }
 
         await writer.ConfigureAwait(false);
+        if (malformed is not null)
+        {
+            throw malformed;
+        }
     }
 
     private async Task<V1.EnrollStreamResult> EnrollItemAsync(int index, V1.EnrollRequest request, ServerCallContext context, SemaphoreSlim window, CancellationToken ct)

@@ -61,6 +61,11 @@ internal sealed partial class FaceIndexService
             Errors.ThrowInvalid("image_a is required.");
         }
 
+        if (request.BCase == V1.VerifyRequest.BOneofCase.PersonId)
+        {
+            PersonId(request.PersonId);
+        }
+
         var response = new V1.VerifyResponse { Threshold = threshold };
         var a = await LargestFaceAsync(request.ImageA, "image_a", ct).ConfigureAwait(false);
         switch (request.BCase)

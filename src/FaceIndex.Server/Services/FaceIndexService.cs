@@ -12,8 +12,10 @@ namespace FaceIndex.Server.Services;
 /// The faceindex.v1.FaceIndex service: validates each request at the edge, runs it on the face
 /// pipeline and the database, and maps the outcome to the API's messages. Domain errors are thrown
 /// as <see cref="FaceIndexException"/> or <see cref="RpcException"/> and mapped to statuses by
-/// <see cref="CallInterceptor"/>.
+/// <see cref="CallInterceptor"/>. It binds itself (<see cref="BindService"/>) so that a malformed
+/// request message is InvalidArgument rather than gRPC's Unknown.
 /// </summary>
+[BindServiceMethod(typeof(FaceIndexService), nameof(BindService))]
 internal sealed partial class FaceIndexService(
     ServerRuntime runtime,
     ServerMetrics metrics,
@@ -25,15 +27,26 @@ internal sealed partial class FaceIndexService(
     private const int MinSquaredNorm = (int)(0.8 * 127 * 127);
     private const int MaxSquaredNorm = (int)(1.2 * 127 * 127);
 
+    /// <summary>Longest model version of a vector, in UTF-8 bytes (the store's limit).</summary>
+    private const int MaxModelVersionBytes = 128;
+
     private readonly ServerOptions _options = options.Value;
 
     private FaceDatabase Database => runtime.Database;
 
     private FacePipeline Pipeline => runtime.Pipeline;
 
+    /// <summary>The service's descriptor, for the reflection service (which reads it from the type that binds the service).</summary>
+    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => V1.FaceIndex.Descriptor;
+
+    /// <summary>Binds the generated service's methods with request parsers that refuse malformed messages cleanly; the second parameter is the base type whose overrides gRPC looks up.</summary>
+    public static void BindService(ServiceBinderBase binder, V1.FaceIndex.FaceIndexBase? service) =>
+        V1.FaceIndex.BindService(new RequestBinder(binder), service);
+
     /// <summary>The request's collection name, "default" when empty, after checking that the caller may use it.</summary>
     private static string Collection(string name, ServerCallContext context, bool write)
     {
+        CheckLength(name, "collection name", FaceStore.MaxCollectionNameBytes);
         var collection = string.IsNullOrEmpty(name) ? FaceDatabase.DefaultCollection : name;
         Caller.Of(context).Demand(collection, write);
         return collection;
@@ -71,6 +84,7 @@ internal sealed partial class FaceIndexService(
             Errors.Throw(FaceIndexError.InvalidVector, $"A face vector is a unit vector quantized at scale 127 (squared norm near 16129); this one's squared norm is {squaredNorm}.");
         }
 
+        CheckLength(message.ModelVersion, "model_version", MaxModelVersionBytes);
         if (message.ModelVersion.Length > 0 && !string.Equals(message.ModelVersion, collection.ModelVersion, StringComparison.Ordinal))
         {
             Errors.Throw(
@@ -89,7 +103,18 @@ internal sealed partial class FaceIndexService(
             Errors.ThrowInvalid("The person_id must not be empty.");
         }
 
+        CheckLength(personId, "person_id", FaceStore.MaxPersonIdBytes);
         return personId;
+    }
+
+    /// <summary>Refuses a string over <paramref name="maxBytes"/> of UTF-8 before it costs any work or is echoed in a message.</summary>
+    private static void CheckLength(string value, string field, int maxBytes)
+    {
+        // A char is at most 3 bytes of UTF-8 (a surrogate pair is 4 for 2 chars): short strings need no count.
+        if (value.Length * 3 > maxBytes && System.Text.Encoding.UTF8.GetByteCount(value) is var bytes && bytes > maxBytes)
+        {
+            Errors.ThrowInvalid($"The {field} is {bytes} bytes of UTF-8; at most {maxBytes} are allowed.");
+        }
     }
 
     /// <summary>The requested threshold, or <paramref name="fallback"/>; a squared L2 distance in [0, 4].</summary>
