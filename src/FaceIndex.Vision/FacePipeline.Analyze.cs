@@ -16,8 +16,18 @@ public sealed partial class FacePipeline
     internal async Task<AnalysisResult> AnalyzeCoreAsync(ReadOnlyMemory<byte> image, bool centreCropFallback, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        ct.ThrowIfCancellationRequested();
-        var (prepared, usedFallback, _, _) = Prepare(image.Span, centreCropFallback);
+        await _prepareGate.WaitAsync(ct).ConfigureAwait(false);
+        PreparedImage result;
+        try
+        {
+            result = Prepare(image.Span, centreCropFallback);
+        }
+        finally
+        {
+            _prepareGate.Release();
+        }
+
+        var (prepared, usedFallback, _, _) = result;
         if (prepared.Count == 0)
         {
             return new AnalysisResult([], false);

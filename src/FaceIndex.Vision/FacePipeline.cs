@@ -21,6 +21,13 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     private readonly FaceEmbedder _embedder;
     private readonly EmbeddingBatcher _batcher;
     private readonly ILogger _logger;
+
+    /// <summary>
+    /// Images in the CPU stages (decode, detect, landmarks, align) at once: one per core. More would
+    /// not go faster, and each holds its decoded pixels (a 40-megapixel image is 160 MB of RGBA), so
+    /// requests beyond it wait their turn asynchronously instead of piling up pixel buffers.
+    /// </summary>
+    private readonly SemaphoreSlim _prepareGate = new(Math.Max(2, Environment.ProcessorCount));
     private int _disposed;
 
     private FacePipeline(VisionOptions options, ModelBundle bundle, ILogger logger)
@@ -163,6 +170,7 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
 
     private void DisposeSessions()
     {
+        _prepareGate.Dispose();
         _detector.Dispose();
         _landmarks.Dispose();
         _embedder.Dispose();
