@@ -32,7 +32,15 @@ public sealed partial class HnswIndex
     /// With one thread the result is deterministic.
     /// </summary>
     /// <exception cref="ArgumentException">The spans differ in length, or an id is present already (the vectors before it are added).</exception>
-    public void AddRange(ReadOnlyMemory<long> ids, ReadOnlyMemory<FaceVector> vectors, int maxDegreeOfParallelism = 0, CancellationToken cancellationToken = default)
+    public void AddRange(ReadOnlyMemory<long> ids, ReadOnlyMemory<FaceVector> vectors, int maxDegreeOfParallelism = 0, CancellationToken cancellationToken = default) =>
+        AddRange(ids, vectors, null, maxDegreeOfParallelism, cancellationToken);
+
+    /// <summary>
+    /// Adds many vectors on <paramref name="maxDegreeOfParallelism"/> threads (0 = all cores), calling
+    /// <paramref name="added"/> with each id as soon as it is searchable, on the thread that added it.
+    /// </summary>
+    /// <exception cref="ArgumentException">The spans differ in length, or an id is present already (the vectors before it are added).</exception>
+    public void AddRange(ReadOnlyMemory<long> ids, ReadOnlyMemory<FaceVector> vectors, Action<long>? added, int maxDegreeOfParallelism = 0, CancellationToken cancellationToken = default)
     {
         if (ids.Length != vectors.Length)
         {
@@ -46,6 +54,7 @@ public sealed partial class HnswIndex
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 Add(ids.Span[i], in vectors.Span[i]);
+                added?.Invoke(ids.Span[i]);
             }
 
             return;
@@ -66,6 +75,7 @@ public sealed partial class HnswIndex
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 Add(ids.Span[i], in vectors.Span[i]);
+                added?.Invoke(ids.Span[i]);
             }
         });
     }

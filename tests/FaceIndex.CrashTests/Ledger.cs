@@ -12,6 +12,9 @@ internal sealed class Ledger
     private readonly Dictionary<long, string> _live = [];
     private readonly HashSet<long> _deleted = [];
     private readonly HashSet<long> _deletesInFlight = [];
+
+    /// <summary>Persons with a DeletePerson in flight: any of their faces may be gone when it was applied before the kill.</summary>
+    private readonly Dictionary<string, int> _personDeletesInFlight = new(StringComparer.Ordinal);
     private readonly List<long> _liveList = [];
 
     /// <summary>Enrols acknowledged over all runs (faces).</summary>
@@ -52,6 +55,31 @@ internal sealed class Ledger
         lock (_gate)
         {
             _deletesInFlight.Add(faceId);
+        }
+    }
+
+    /// <summary>A DeletePerson was sent: until it is answered, each face of the person may be deleted by it.</summary>
+    public void PersonDeleteSent(string personId)
+    {
+        lock (_gate)
+        {
+            _personDeletesInFlight[personId] = _personDeletesInFlight.GetValueOrDefault(personId) + 1;
+        }
+    }
+
+    /// <summary>A DeletePerson was answered (its deleted faces are acknowledged with <see cref="AckDelete"/>).</summary>
+    public void PersonDeleteDone(string personId)
+    {
+        lock (_gate)
+        {
+            if (_personDeletesInFlight.TryGetValue(personId, out int n) && n > 1)
+            {
+                _personDeletesInFlight[personId] = n - 1;
+            }
+            else
+            {
+                _personDeletesInFlight.Remove(personId);
+            }
         }
     }
 
@@ -114,12 +142,29 @@ internal sealed class Ledger
         lock (_gate)
         {
             var lost = new List<long>();
-            foreach (var (faceId, _) in _live)
+            var deletedInFlight = new List<long>();
+            foreach (var (faceId, personId) in _live)
             {
-                if (!stored.ContainsKey(faceId) && !_deletesInFlight.Contains(faceId))
+                if (stored.ContainsKey(faceId))
+                {
+                    continue;
+                }
+
+                // Gone by a delete the client never heard back from: its effect is the store's answer.
+                if (_deletesInFlight.Contains(faceId) || _personDeletesInFlight.ContainsKey(personId))
+                {
+                    deletedInFlight.Add(faceId);
+                }
+                else
                 {
                     lost.Add(faceId);
                 }
+            }
+
+            foreach (var faceId in deletedInFlight)
+            {
+                _live.Remove(faceId);
+                _deleted.Add(faceId);
             }
 
             var resurrected = _deleted.Where(stored.ContainsKey).ToList();
@@ -133,6 +178,7 @@ internal sealed class Ledger
             }
 
             _deletesInFlight.Clear();
+            _personDeletesInFlight.Clear();
             foreach (var (faceId, personId) in stored)
             {
                 if (!_deleted.Contains(faceId) && _live.TryAdd(faceId, personId))

@@ -195,6 +195,7 @@ internal sealed class Workload(V1.FaceIndex.FaceIndexClient client, Ledger ledge
     private async Task DeletePersonAsync(string person, CancellationToken ct)
     {
         Interlocked.Increment(ref Sent);
+        ledger.PersonDeleteSent(person);
         try
         {
             var reply = await client.DeletePersonAsync(new DeletePersonRequest { Collection = collection, PersonId = person }, cancellationToken: ct);
@@ -202,10 +203,13 @@ internal sealed class Workload(V1.FaceIndex.FaceIndexClient client, Ledger ledge
             {
                 ledger.AckDelete((long)faceId);
             }
+
+            ledger.PersonDeleteDone(person);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
         {
             // No face of this person right now.
+            ledger.PersonDeleteDone(person);
         }
     }
 
