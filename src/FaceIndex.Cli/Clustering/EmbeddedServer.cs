@@ -45,6 +45,9 @@ internal sealed class EmbeddedServer : IAsyncDisposable
             "--Server:MetricsPort=0",
             "--Auth:Enabled=false",
             "--Logging:LogLevel:Default=Warning",
+
+            // A start that fails (the directory held by a server, say) is reported by the command in one line.
+            "--Logging:LogLevel:Microsoft.Extensions.Hosting=None",
         ];
         var app = FaceIndexServer.Build(FaceIndexServer.CreateBuilder(args));
         try
