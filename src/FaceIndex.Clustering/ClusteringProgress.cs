@@ -22,6 +22,14 @@ public enum ClusteringPhase
 /// <param name="Total">Work items in this phase.</param>
 public readonly record struct ClusteringProgress(ClusteringPhase Phase, long Completed, long Total)
 {
+    /// <summary>The phase as operations and progress bars name it: "knn-graph", "clustering" or "finishing".</summary>
+    public string PhaseName => Phase switch
+    {
+        ClusteringPhase.KnnGraph => "knn-graph",
+        ClusteringPhase.Clustering => "clustering",
+        _ => "finishing",
+    };
+
     /// <summary>Fraction of the phase done, in [0, 1].</summary>
     public double Fraction => Total <= 0 ? 1.0 : Math.Clamp((double)Completed / Total, 0.0, 1.0);
 }

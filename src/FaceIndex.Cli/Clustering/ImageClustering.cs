@@ -104,12 +104,7 @@ internal static class ImageClustering
                 var task = context.AddTask("clustering", maxValue: 100);
                 var progress = new Progress<ClusteringProgress>(p =>
                 {
-                    task.Description = p.Phase switch
-                    {
-                        ClusteringPhase.KnnGraph => "knn-graph",
-                        ClusteringPhase.Clustering => "clustering",
-                        _ => "finishing",
-                    };
+                    task.Description = p.PhaseName;
                     task.Value = p.Phase switch
                     {
                         ClusteringPhase.KnnGraph => 85 * p.Fraction,

@@ -189,7 +189,7 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
             var result = await FaceClusterer.ClusterAsync(graph, faceIds, codes, job.Options, progress, ct).ConfigureAwait(false);
 
             job.Report("suggesting", 0.96);
-            var suggestions = MergeSuggester.SuggestMerges(result, PersonsOf(faceIds.Span, codes.Span), runtime.MatchThreshold, minClusterSize: 1, ct);
+            var suggestions = MergeSuggester.SuggestMerges(result, PersonsOf(job.Collection, faceIds.Span, codes.Span), runtime.MatchThreshold, minClusterSize: 1, ct);
             job.Report("storing", 0.98);
             var stored = Store(job, result, suggestions);
             await SaveAsync(job.Collection, stored, ct).ConfigureAwait(false);
@@ -229,17 +229,17 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
         }
     }
 
-    /// <summary>Each enrolled person's codes among the clustered faces.</summary>
-    private List<PersonVectors> PersonsOf(ReadOnlySpan<long> faceIds, ReadOnlySpan<FaceVector> vectors)
+    /// <summary>Each enrolled person's codes among the clustered faces (persons from the store's memory, not a read per face).</summary>
+    private List<PersonVectors> PersonsOf(string collection, ReadOnlySpan<long> faceIds, ReadOnlySpan<FaceVector> vectors)
     {
         var byPerson = new Dictionary<string, List<FaceVector>>(StringComparer.Ordinal);
         for (int i = 0; i < faceIds.Length; i++)
         {
-            if (runtime.Database.TryGetFace(faceIds[i], out var face))
+            if (runtime.Database.TryGetFacePerson(collection, faceIds[i], out var personId))
             {
-                if (!byPerson.TryGetValue(face.PersonId, out var list))
+                if (!byPerson.TryGetValue(personId, out var list))
                 {
-                    byPerson[face.PersonId] = list = [];
+                    byPerson[personId] = list = [];
                 }
 
                 list.Add(vectors[i]);
@@ -316,13 +316,13 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
     {
         public void Report(ClusteringProgress value)
         {
-            var (name, from, to) = value.Phase switch
+            var (from, to) = value.Phase switch
             {
-                ClusteringPhase.KnnGraph => ("knn-graph", 0.0, 0.85),
-                ClusteringPhase.Clustering => ("clustering", 0.85, 0.93),
-                _ => ("finishing", 0.93, 0.96),
+                ClusteringPhase.KnnGraph => (0.0, 0.85),
+                ClusteringPhase.Clustering => (0.85, 0.93),
+                _ => (0.93, 0.96),
             };
-            job.Report(name, from + ((to - from) * value.Fraction));
+            job.Report(value.PhaseName, from + ((to - from) * value.Fraction));
         }
     }
 
