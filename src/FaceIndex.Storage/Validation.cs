@@ -31,6 +31,16 @@ internal static class Validation
             Throw($"The {what} must not be empty.");
         }
 
+        Length(value, what, maxBytes);
+    }
+
+    /// <summary>
+    /// Refuses text that is not valid Unicode or longer than <paramref name="maxBytes"/> of UTF-8 (an
+    /// empty one passes); the message gives the length, never the text. The server checks ids with it
+    /// before any other work, so that an oversized id costs nothing and is not echoed.
+    /// </summary>
+    public static void Length(string value, string what, int maxBytes)
+    {
         if (!TryByteCount(value, out var bytes))
         {
             Throw($"The {what} is not valid Unicode.");

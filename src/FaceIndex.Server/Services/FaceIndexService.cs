@@ -27,9 +27,6 @@ internal sealed partial class FaceIndexService(
     private const int MinSquaredNorm = (int)(0.8 * 127 * 127);
     private const int MaxSquaredNorm = (int)(1.2 * 127 * 127);
 
-    /// <summary>Longest model version of a vector, in UTF-8 bytes (the store's limit).</summary>
-    private const int MaxModelVersionBytes = 128;
-
     private readonly ServerOptions _options = options.Value;
 
     private FaceDatabase Database => runtime.Database;
@@ -46,7 +43,7 @@ internal sealed partial class FaceIndexService(
     /// <summary>The request's collection name, "default" when empty, after checking that the caller may use it.</summary>
     private static string Collection(string name, ServerCallContext context, bool write)
     {
-        CheckLength(name, "collection name", FaceStore.MaxCollectionNameBytes);
+        Validation.Length(name, "collection name", FaceStore.MaxCollectionNameBytes);
         var collection = string.IsNullOrEmpty(name) ? FaceDatabase.DefaultCollection : name;
         Caller.Of(context).Demand(collection, write);
         return collection;
@@ -84,7 +81,7 @@ internal sealed partial class FaceIndexService(
             Errors.Throw(FaceIndexError.InvalidVector, $"A face vector is a unit vector quantized at scale 127 (squared norm near 16129); this one's squared norm is {squaredNorm}.");
         }
 
-        CheckLength(message.ModelVersion, "model_version", MaxModelVersionBytes);
+        Validation.Length(message.ModelVersion, "model_version", Validation.MaxModelVersionBytes);
         if (message.ModelVersion.Length > 0 && !string.Equals(message.ModelVersion, collection.ModelVersion, StringComparison.Ordinal))
         {
             Errors.Throw(
@@ -103,18 +100,8 @@ internal sealed partial class FaceIndexService(
             Errors.ThrowInvalid("The person_id must not be empty.");
         }
 
-        CheckLength(personId, "person_id", FaceStore.MaxPersonIdBytes);
+        Validation.Length(personId, "person_id", FaceStore.MaxPersonIdBytes);
         return personId;
-    }
-
-    /// <summary>Refuses a string over <paramref name="maxBytes"/> of UTF-8 before it costs any work or is echoed in a message.</summary>
-    private static void CheckLength(string value, string field, int maxBytes)
-    {
-        // A char is at most 3 bytes of UTF-8 (a surrogate pair is 4 for 2 chars): short strings need no count.
-        if (value.Length * 3 > maxBytes && System.Text.Encoding.UTF8.GetByteCount(value) is var bytes && bytes > maxBytes)
-        {
-            Errors.ThrowInvalid($"The {field} is {bytes} bytes of UTF-8; at most {maxBytes} are allowed.");
-        }
     }
 
     /// <summary>The requested threshold, or <paramref name="fallback"/>; a squared L2 distance in [0, 4].</summary>
