@@ -46,17 +46,8 @@ public static class FaceIndexServer
         ArgumentNullException.ThrowIfNull(args);
         NativeAllocator.Tune();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
-        var configuration = builder.Configuration;
-        configuration.Sources.Clear();
-        configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
-        var extra = ConfigFile(args);
-        if (extra is not null)
-        {
-            configuration.AddJsonFile(Path.GetFullPath(extra), optional: false, reloadOnChange: false);
-        }
-
-        configuration.AddEnvironmentVariables("FACEINDEX__");
-        configuration.AddCommandLine(WithoutConfigFile(args), s_switches);
+        builder.Configuration.Sources.Clear();
+        AddSources(builder.Configuration, args);
 
         var services = builder.Services;
         Bind<ServerOptions>(services, "Server", o => o.Validate());
@@ -102,6 +93,18 @@ public static class FaceIndexServer
             }
         });
         return builder;
+    }
+
+    /// <summary>
+    /// The configuration the server would read with <paramref name="args"/>, for tools that take their
+    /// defaults from it (for example the Clustering section) without hosting a server.
+    /// </summary>
+    public static IConfiguration ReadConfiguration(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var configuration = new ConfigurationBuilder();
+        AddSources(configuration, args);
+        return configuration.Build();
     }
 
     /// <summary>Builds the application from <paramref name="builder"/> and maps its endpoints.</summary>
@@ -153,6 +156,24 @@ public static class FaceIndexServer
                     validate(options);
                     return true;
                 });
+    }
+
+    /// <summary>
+    /// FaceIndex's configuration sources, later ones winning: appsettings.json beside the binary, the
+    /// <c>--config FILE</c> given, <c>FACEINDEX__Section__Setting</c> environment variables, then the
+    /// command line (<c>--Section:Setting=value</c> and the short switches).
+    /// </summary>
+    private static void AddSources(IConfigurationBuilder configuration, string[] args)
+    {
+        configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
+        var extra = ConfigFile(args);
+        if (extra is not null)
+        {
+            configuration.AddJsonFile(Path.GetFullPath(extra), optional: false, reloadOnChange: false);
+        }
+
+        configuration.AddEnvironmentVariables("FACEINDEX__");
+        configuration.AddCommandLine(WithoutConfigFile(args), s_switches);
     }
 
     private static string? ConfigFile(string[] args)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using FaceIndex.Cli.Clustering;
 using FaceIndex.Clustering;
 using FaceIndex.Protocol.V1;
+using FaceIndex.Server;
 using FaceIndex.Vision;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;
@@ -144,14 +145,8 @@ internal static class ClusterCommand
     /// The Clustering section of the configuration a server beside this binary would read
     /// (appsettings.json, then FACEINDEX__Clustering__… variables): the defaults of --images runs.
     /// </summary>
-    private static ClusteringOptions ConfiguredDefaults()
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false)
-            .AddEnvironmentVariables("FACEINDEX__")
-            .Build();
-        return configuration.GetSection("Clustering").Get<ClusteringOptions>() ?? new ClusteringOptions();
-    }
+    private static ClusteringOptions ConfiguredDefaults() =>
+        FaceIndexServer.ReadConfiguration([]).GetSection("Clustering").Get<ClusteringOptions>() ?? new ClusteringOptions();
 
     private static async Task<EmbeddedServer> StartEmbeddedAsync(IAnsiConsole console, string dataDirectory, VisionOptions vision, CancellationToken ct)
     {
