@@ -62,6 +62,12 @@ public sealed partial class FaceStore : IAsyncDisposable
         _wal = wal;
     }
 
+    /// <summary>The write-ahead log's folder under the data directory.</summary>
+    private const string WalDirectoryName = "wal";
+
+    /// <summary>True when <paramref name="dataDirectory"/> holds a store (for tools that must not create one by mistake).</summary>
+    public static bool Exists(string dataDirectory) => Directory.Exists(Path.Combine(dataDirectory, WalDirectoryName));
+
     /// <summary>Opens or creates the store under <see cref="StorageOptions.DataDirectory"/>, recovering the last checkpoint and replaying the log after it.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     /// <exception cref="FaceIndexException"><see cref="FaceIndexError.StorageUnavailable"/>: the directory cannot be created, read or written.</exception>
@@ -82,7 +88,7 @@ public sealed partial class FaceStore : IAsyncDisposable
             directoryLock = DirectoryLock.Acquire(directory);
             ProbeWritable(directory);
             kv = new KvStore(options, directory);
-            var walDirectory = Path.Combine(directory, "wal");
+            var walDirectory = Path.Combine(directory, WalDirectoryName);
             Directory.CreateDirectory(walDirectory);
             walDevice = Devices.CreateLogDevice(Path.Combine(walDirectory, "log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
             wal = await FasterLog.CreateAsync(

@@ -31,7 +31,7 @@ internal sealed class EmbeddedServer : IAsyncDisposable
     /// <param name="ct">Cancels the start.</param>
     public static async Task<EmbeddedServer> StartAsync(string dataDirectory, IEnumerable<string> settings, CancellationToken ct)
     {
-        if (!Directory.Exists(Path.Combine(dataDirectory, "wal")))
+        if (!FaceIndex.Storage.FaceStore.Exists(dataDirectory))
         {
             throw new DirectoryNotFoundException($"{dataDirectory} is not a FaceIndex data directory (no store in it).");
         }
