@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using FaceIndex.Core;
 using FaceIndex.Core.Synthetic;
+using FaceIndex.IntegrationTests;
 using FaceIndex.Protocol.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -163,32 +163,5 @@ internal sealed class RequestTarget : IFuzzTarget
         var x = new float[Core.FaceVector.Dimensions];
         SyntheticFaces.BaseRow(seed, x);
         return Quantizer.Quantize(x).ToArray();
-    }
-
-    private sealed class ErrorLog : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(ErrorLog owner, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (IsEnabled(logLevel))
-                {
-                    owner.Lines.Enqueue($"{category}: {formatter(state, exception)} {exception}");
-                }
-            }
-        }
     }
 }

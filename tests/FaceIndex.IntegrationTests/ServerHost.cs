@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using FaceIndex.Protocol.V1;
 using FaceIndex.Testing;
 using Grpc.Net.Client;
@@ -94,33 +93,6 @@ internal sealed class ServerHost : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         Assert.True(_errors.Lines.IsEmpty, "Unexpected error logs:\n" + string.Join("\n", _errors.Lines));
-    }
-
-    private sealed class ErrorLog : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(ErrorLog owner, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (IsEnabled(logLevel))
-                {
-                    owner.Lines.Enqueue($"{category}: {formatter(state, exception)} {exception}");
-                }
-            }
-        }
     }
 }
 
