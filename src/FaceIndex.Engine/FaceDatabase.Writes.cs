@@ -78,4 +78,16 @@ public sealed partial class FaceDatabase
 
         return index.Search(query, results, ef > 0 ? ef : _indexOptions.EfSearch, _indexing.ExactSearchBelow);
     }
+
+    /// <summary>The code of a searchable face of a collection (from the index, no store read); false when the collection's index does not hold it.</summary>
+    public bool TryGetIndexedVector(string collection, long faceId, out FaceVector vector)
+    {
+        if (collection is not null && _indexes.TryGetValue(collection, out var index))
+        {
+            return index.TryGetVector(faceId, out vector);
+        }
+
+        vector = default;
+        return false;
+    }
 }

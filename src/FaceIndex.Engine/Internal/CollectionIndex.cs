@@ -104,6 +104,9 @@ internal sealed class CollectionIndex : IDisposable
         return fromTail || fromGraph;
     }
 
+    /// <summary>The face's code from the tail or the graph; false when neither holds it.</summary>
+    public bool TryGetVector(long faceId, out FaceVector vector) => _tail.TryGetVector(faceId, out vector) || _graph.TryGetVector(faceId, out vector);
+
     /// <summary>True when the face is in the tail or the graph.</summary>
     public bool Contains(long faceId) => _tail.Contains(faceId) || _graph.Contains(faceId);
 

@@ -10,11 +10,7 @@ internal sealed partial class FaceIndexService
 {
     public override async Task<V1.Collection> CreateCollection(V1.CreateCollectionRequest request, ServerCallContext context)
     {
-        if (string.IsNullOrEmpty(request.Name))
-        {
-            Errors.ThrowInvalid("The collection name must not be empty.");
-        }
-
+        // An empty name means the default collection, as in every other call (which cannot be deleted).
         var name = Collection(request.Name, context, write: true);
         if (!await Database.CreateCollectionAsync(name, context.CancellationToken).ConfigureAwait(false))
         {
@@ -41,11 +37,7 @@ internal sealed partial class FaceIndexService
 
     public override async Task<V1.DeleteCollectionResponse> DeleteCollection(V1.DeleteCollectionRequest request, ServerCallContext context)
     {
-        if (string.IsNullOrEmpty(request.Name))
-        {
-            Errors.ThrowInvalid("The collection name must not be empty.");
-        }
-
+        // An empty name means the default collection, as in every other call (which cannot be deleted).
         var name = Collection(request.Name, context, write: true);
         if (name == FaceDatabase.DefaultCollection)
         {

@@ -24,6 +24,13 @@ internal sealed partial class FaceIndexService
     public override async Task EnrollStream(IAsyncStreamReader<V1.EnrollRequest> requestStream, IServerStreamWriter<V1.EnrollStreamResult> responseStream, ServerCallContext context)
     {
         var ct = context.CancellationToken;
+
+        // A key that cannot write anywhere is refused for the whole call, not item by item under an OK status.
+        if (Caller.Of(context).ReadOnly)
+        {
+            throw Errors.Rpc(StatusCode.PermissionDenied, "PERMISSION_DENIED", "This API key is read-only: it may not enrol or delete.");
+        }
+
         using var window = new SemaphoreSlim(_options.EnrollStreamWindow);
         var inFlight = Channel.CreateUnbounded<Task<V1.EnrollStreamResult>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var writer = Task.Run(
@@ -99,6 +106,11 @@ internal sealed partial class FaceIndexService
     private async Task<V1.EnrollResponse> EnrollAsync(string collection, V1.EnrollRequest request, CancellationToken ct)
     {
         var personId = PersonId(request.PersonId);
+        if (!Enum.IsDefined(request.FacePolicy))
+        {
+            Errors.ThrowInvalid($"face_policy {(int)request.FacePolicy} is not a FacePolicy (0 = unspecified, 1 = largest, 2 = all, 3 = exactly one).");
+        }
+
         var record = RequireCollection(collection);
         var tags = Proto.Map(request.Tags);
         List<NewFace> faces;

@@ -39,7 +39,13 @@ internal sealed partial class FaceIndexService
     {
         var collection = Collection(request.Collection, context, write: false);
         RequireCollection(collection);
-        int pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
+        if (request.PageSize < 0)
+        {
+            Errors.ThrowInvalid($"page_size must not be negative; got {request.PageSize}.");
+        }
+
+        // Over the maximum is clamped (the usual paging convention), not refused.
+        int pageSize = request.PageSize == 0 ? DefaultPageSize : Math.Min(request.PageSize, Storage.FaceStore.MaxPageSize);
         var page = Database.ListPersons(collection, pageSize, request.PageToken.Length == 0 ? null : request.PageToken);
         var response = new V1.ListPersonsResponse { NextPageToken = page.NextPageToken ?? "" };
         foreach (var person in page.Persons)
