@@ -102,7 +102,7 @@ internal sealed class RequestTarget : IFuzzTarget
 
     public IEnumerable<(string Name, byte[] Bytes)> Seeds()
     {
-        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(Vector(1)) };
+        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(Vector(1)), ModelVersion = "fr512-pca128-v1" };
         var (rgba, w, h) = IntegrationTests.HostileImages.Pixels(File.ReadAllBytes(Fuzz.Seeds.Faces("deepface", "img1.jpg")), maxSide: 96);
         var image = ByteString.CopyFrom(IntegrationTests.HostileImages.Png8(rgba, w, h));
         IMessage[] messages =

@@ -1,5 +1,5 @@
-using FaceIndex.Testing;
 using FaceIndex.Protocol.V1;
+using FaceIndex.Testing;
 
 namespace FaceIndex.IntegrationTests;
 
