@@ -27,6 +27,9 @@ internal sealed class FaceEmbedder : IAsyncDisposable
     /// <summary>Number of batches embedded in parallel.</summary>
     public int Parallelism => _pool.Count;
 
+    /// <summary>The model's workers (benchmarks time bare inference on them).</summary>
+    public OrtWorkerPool Pool => _pool;
+
     /// <summary>The execution provider the model runs on.</summary>
     public ExecutionProvider Provider => _pool.Provider;
 

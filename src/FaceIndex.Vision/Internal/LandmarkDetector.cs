@@ -24,6 +24,9 @@ internal sealed class LandmarkDetector : IDisposable
         _pool = new OrtWorkerPool(model, options, plan, options.SessionsFor(plan.Provider), options.EffectiveMaxBatch(plan.Provider), [1, 1, Side, Side], [("output", [1, 2 * Points])]);
     }
 
+    /// <summary>The model's workers (benchmarks time bare inference on them).</summary>
+    public OrtWorkerPool Pool => _pool;
+
     /// <summary>The execution provider the model runs on.</summary>
     public ExecutionProvider Provider => _pool.Provider;
 
