@@ -143,27 +143,30 @@ internal sealed class ImageDecoder
         var image = swap ? new RgbImage(outW, outH, fullHeight, fullWidth) : new RgbImage(outW, outH, fullWidth, fullHeight);
         var dst = image.Pixels;
         var src = MemoryMarshal.Cast<byte, uint>(rgba.AsSpan(0, width * height * 4));
+
+        // Source pixel of output (ox, oy) = first + ox·stepX + oy·stepY: one affine walk per orientation.
+        int last = width * (height - 1);
+        var (first, stepX, stepY) = origin switch
+        {
+            SKEncodedOrigin.TopRight => (width - 1, -1, width),
+            SKEncodedOrigin.BottomRight => (last + width - 1, -1, -width),
+            SKEncodedOrigin.BottomLeft => (last, 1, -width),
+            SKEncodedOrigin.LeftTop => (0, width, 1),
+            SKEncodedOrigin.RightTop => (last, -width, 1),
+            SKEncodedOrigin.RightBottom => (last + width - 1, -width, -1),
+            SKEncodedOrigin.LeftBottom => (width - 1, width, -1),
+            _ => (0, 1, width),
+        };
         for (int oy = 0; oy < outH; oy++)
         {
-            int row = oy * outW * 3;
-            for (int ox = 0; ox < outW; ox++)
+            var row = dst.Slice(oy * outW * 3, outW * 3);
+            int s = first + (oy * stepY);
+            for (int ox = 0; ox < row.Length; ox += 3, s += stepX)
             {
-                (int sx, int sy) = origin switch
-                {
-                    SKEncodedOrigin.TopRight => (width - 1 - ox, oy),
-                    SKEncodedOrigin.BottomRight => (width - 1 - ox, height - 1 - oy),
-                    SKEncodedOrigin.BottomLeft => (ox, height - 1 - oy),
-                    SKEncodedOrigin.LeftTop => (oy, ox),
-                    SKEncodedOrigin.RightTop => (oy, height - 1 - ox),
-                    SKEncodedOrigin.RightBottom => (width - 1 - oy, height - 1 - ox),
-                    SKEncodedOrigin.LeftBottom => (width - 1 - oy, ox),
-                    _ => (ox, oy),
-                };
-                uint px = src[(sy * width) + sx];
-                int d = row + (ox * 3);
-                dst[d] = (byte)px;
-                dst[d + 1] = (byte)(px >> 8);
-                dst[d + 2] = (byte)(px >> 16);
+                uint px = src[s];
+                row[ox] = (byte)px;
+                row[ox + 1] = (byte)(px >> 8);
+                row[ox + 2] = (byte)(px >> 16);
             }
         }
 
