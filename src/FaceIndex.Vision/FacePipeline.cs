@@ -111,10 +111,10 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Identifies everything that determines the 512-D embeddings (the Vision assembly build, which
-    /// embeds the bundle, and the detector settings): the evaluator's embedding cache is keyed by it.
+    /// embeds the bundle, the detector settings and the execution provider): the evaluator's embedding cache is keyed by it.
     /// </summary>
     internal string CacheFingerprint =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ModelVersion}|{typeof(FacePipeline).Module.ModuleVersionId:N}|{Options.DetectionThreshold}|{Options.NmsIouThreshold}|{Options.MinFaceSize}");
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ModelVersion}|{typeof(FacePipeline).Module.ModuleVersionId:N}|{Options.DetectionThreshold}|{Options.NmsIouThreshold}|{Options.MinFaceSize}|{ExecutionProvider}");
 
     /// <summary>The projection (null only for a pipeline built to fit one).</summary>
     internal Projection? Projection => _bundle.Projection;

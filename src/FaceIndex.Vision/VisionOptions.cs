@@ -37,7 +37,7 @@ public sealed class VisionOptions
 
     /// <summary>
     /// How long a face may wait for its batch to fill; null (default) = 0 on the CPU (a batch takes only
-    /// what is already queued: measured, waiting gains nothing there), <see cref="GpuMaxWait"/> on a GPU.
+    /// what is already queued: batching gains nothing there), <see cref="GpuMaxWait"/> on a GPU.
     /// </summary>
     public TimeSpan? MaxWait { get; set; }
 
@@ -96,8 +96,12 @@ public sealed class VisionOptions
         Require(MaxPixels >= 1024, nameof(MaxPixels), "must be at least 1024");
     }
 
-    /// <summary>Default <see cref="MaxBatch"/> on the CPU (bench/README.md: larger batches gain nothing there).</summary>
-    public const int CpuMaxBatch = 8;
+    /// <summary>
+    /// Default <see cref="MaxBatch"/> on the CPU: 1. Measured (bench/README.md, "vision throughput"): the
+    /// embedding model costs the same or up to 10–30 % more CPU per face in batches of 4–32 than one at a time,
+    /// so on the CPU parallelism comes from concurrent single-face runs.
+    /// </summary>
+    public const int CpuMaxBatch = 1;
 
     /// <summary>Default <see cref="MaxBatch"/> on a GPU.</summary>
     public const int GpuMaxBatch = 64;

@@ -136,7 +136,7 @@ public sealed class BundleTests
         Assert.Equal(ExecutionProvider.Cpu, pipeline.ExecutionProvider);
         var line = Assert.Single(logs.Lines, l => l.Contains("providers:", StringComparison.Ordinal));
         Assert.Contains($"detector Cpu, landmarks Cpu, embedder Cpu (auto: CUDA unavailable: {GpuProbe.CudaUnavailableReason})", line, StringComparison.Ordinal);
-        Assert.Contains("batches of up to 8 faces, waiting up to 0 ms", line, StringComparison.Ordinal);
+        Assert.Contains($"up to {VisionOptions.CpuMaxBatch} faces per inference, waiting up to 0 ms for a batch", line, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -12,13 +12,64 @@ namespace FaceIndex.Benchmarks.Vision;
 /// ONNX Runtime inference of the three models on the same images and faces in the same run, for three
 /// image sets built from the deepface and lfw-disjoint photographs: small (deepface resized to 0.3 MP),
 /// camera (the deepface originals of 2–12 MP) and many faces (4×4 lfw-disjoint faces in one 1000×1000
-/// picture). Then the embedding model alone at each batch size. Prints one Markdown table.
+/// picture). Then the embedding model alone at each batch size. Prints one Markdown table, or with
+/// <c>--tsv</c> one "measurement TAB value" line per figure (scripts/gpu-check.sh joins the CPU and CUDA runs).
+/// <c>vision provider</c> says which provider Auto picks and why (exit code 0 for CUDA, 3 for the CPU);
+/// <c>vision compare DIR</c> embeds every image of a folder on the CPU and on CUDA and prints the largest
+/// difference of the unit 512-D embeddings.
 /// </summary>
 internal static class ThroughputCommand
 {
+    public static int Provider()
+    {
+        using var pipeline = FacePipeline.Create(new VisionOptions { ModelsDirectory = BenchImages.Models, Sessions = 1 });
+        Console.WriteLine($"provider\t{pipeline.ProviderSummary}");
+        return pipeline.ExecutionProvider == ExecutionProvider.Cpu ? 3 : 0;
+    }
+
+    public static int Compare(string[] args)
+    {
+        if (args.Length != 1)
+        {
+            Console.Error.WriteLine("usage: vision compare DIR (every .jpg below it, CPU against CUDA)");
+            return 2;
+        }
+
+        var files = Directory.GetFiles(args[0], "*.jpg", SearchOption.AllDirectories);
+        Array.Sort(files, StringComparer.Ordinal);
+        using var cpu = FacePipeline.Create(new VisionOptions { ModelsDirectory = BenchImages.Models, Provider = ExecutionProvider.Cpu });
+        using var cuda = FacePipeline.Create(new VisionOptions { ModelsDirectory = BenchImages.Models, Provider = ExecutionProvider.Cuda });
+        float worst = 0;
+        int faces = 0;
+        Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, file =>
+        {
+            var bytes = File.ReadAllBytes(file);
+            var a = cpu.AnalyzeAsync(bytes).GetAwaiter().GetResult();
+            var b = cuda.AnalyzeAsync(bytes).GetAwaiter().GetResult();
+            float local = 0;
+            for (int f = 0; f < Math.Min(a.Count, b.Count); f++)
+            {
+                for (int d = 0; d < a[f].Embedding512.Length; d++)
+                {
+                    local = Math.Max(local, Math.Abs(a[f].Embedding512[d] - b[f].Embedding512[d]));
+                }
+            }
+
+            Interlocked.Add(ref faces, Math.Min(a.Count, b.Count));
+            lock (files)
+            {
+                worst = Math.Max(worst, a.Count == b.Count ? local : float.PositiveInfinity);
+            }
+        });
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"max |CPU − CUDA| of a 512-D embedding, {Path.GetFileName(args[0].TrimEnd('/'))} ({files.Length} images, {faces} faces)\t{worst:E1}"));
+        return 0;
+    }
+
     public static int Run(string[] args)
     {
         var provider = ExecutionProvider.Auto;
+        bool tsv = args.Contains("--tsv");
+        args = [.. args.Where(a => a != "--tsv")];
         double seconds = 5;
         int[] batches = [1, 8, 32];
         string[] sets = ["small", "camera", "many"];
@@ -36,7 +87,7 @@ internal static class ThroughputCommand
                     batches = Array.ConvertAll(args[i + 1].Split(','), b => int.Parse(b, CultureInfo.InvariantCulture));
                     break;
                 case "--sets":
-                    sets = args[i + 1].Split(',');
+                    sets = args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries);
                     break;
                 case "--stages":
                     using (var p = FacePipeline.Create(new VisionOptions { ModelsDirectory = BenchImages.Models, Provider = ExecutionProvider.Cpu, Sessions = 1 }))
@@ -54,23 +105,35 @@ internal static class ThroughputCommand
         var options = new VisionOptions { ModelsDirectory = BenchImages.Models, Provider = provider };
         using var pipeline = FacePipeline.Create(options);
         var ep = pipeline.ExecutionProvider;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"vision throughput: providers {pipeline.ProviderSummary}; {options.SessionsFor(ep)} sessions, batches ≤ {options.EffectiveMaxBatch(ep)}, wait ≤ {options.EffectiveMaxWait(ep).TotalMilliseconds} ms; {Environment.ProcessorCount} cores; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC"));
-        Console.WriteLine();
-        Console.WriteLine("| measurement | images | MP/image | faces/image | images/s | faces/s | CPU ms/image | bare inference: images/s | bare: CPU ms/image | end-to-end ÷ bare, images/s | bare ÷ end-to-end, CPU | mean batch |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        var report = tsv ? TextWriter.Null : Console.Out;
+        report.WriteLine(string.Create(CultureInfo.InvariantCulture, $"vision throughput: providers {pipeline.ProviderSummary}; {options.SessionsFor(ep)} sessions, batches ≤ {options.EffectiveMaxBatch(ep)}, wait ≤ {options.EffectiveMaxWait(ep).TotalMilliseconds} ms; {Environment.ProcessorCount} cores; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC"));
+        report.WriteLine();
+        report.WriteLine("| measurement | images | MP/image | faces/image | images/s | faces/s | CPU ms/image | bare inference: images/s | bare: CPU ms/image | end-to-end ÷ bare, images/s | bare ÷ end-to-end, CPU | mean batch |");
+        report.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var set in sets)
         {
             var images = Build(set);
             var (rate, cpu, faces, batch) = EndToEnd(pipeline, images, 2 * Environment.ProcessorCount, seconds);
             var (bare, bareCpu) = BareInference(pipeline, images, seconds);
             double mp = images.Average(i => i.Megapixels);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| pipeline, {set} | {images.Count} | {mp:F1} | {faces:F1} | {rate:F1} | {rate * faces:F1} | {cpu:F1} | {bare:F1} | {bareCpu:F1} | {rate / bare:F2} | {bareCpu / cpu:F2} | {batch:F1} |"));
+            report.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| pipeline, {set} | {images.Count} | {mp:F1} | {faces:F1} | {rate:F1} | {rate * faces:F1} | {cpu:F1} | {bare:F1} | {bareCpu:F1} | {rate / bare:F2} | {bareCpu / cpu:F2} | {batch:F1} |"));
+            if (tsv)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"images/s end to end (pipeline, {2 * Environment.ProcessorCount} callers), {set} ({mp:F1} MP, {faces:F1} faces)\t{rate:F1}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"images/s bare inference of the 3 models, {set}\t{bare:F1}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"end to end ÷ bare, {set}\t{rate / bare:F2}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mean embedding batch, {set}\t{batch:F1}"));
+            }
         }
 
         foreach (int b in batches)
         {
             var (facesPerSecond, cpuMs) = EmbedderAtBatch(options, b, seconds);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| embedding model alone, batch {b} | | | | | {facesPerSecond:F1} | {cpuMs:F1} per face | | | | | {b} |"));
+            report.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| embedding model alone, batch {b} | | | | | {facesPerSecond:F1} | {cpuMs:F1} per face | | | | | {b} |"));
+            if (tsv)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"faces/s embedding model alone, batch {b}\t{facesPerSecond:F0}"));
+            }
         }
 
         return 0;

@@ -27,6 +27,16 @@ internal static class VisionCommand
             return ThroughputCommand.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "provider")
+        {
+            return ThroughputCommand.Provider();
+        }
+
+        if (args.Length > 0 && args[0] == "compare")
+        {
+            return ThroughputCommand.Compare(args[1..]);
+        }
+
         string imagesDir = BenchImages.Deepface;
         double seconds = 6;
         int rounds = 3;
