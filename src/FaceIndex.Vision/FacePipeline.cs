@@ -113,11 +113,11 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     /// Identifies everything that determines the 512-D embeddings (the Vision assembly build, which
     /// embeds the bundle, the detector settings and the execution provider): the evaluator's embedding cache is keyed by it.
     /// </summary>
-    internal string CacheFingerprint =>
+    public string CacheFingerprint =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ModelVersion}|{typeof(FacePipeline).Module.ModuleVersionId:N}|{Options.DetectionThreshold}|{Options.NmsIouThreshold}|{Options.MinFaceSize}|{ExecutionProvider}");
 
-    /// <summary>The projection (null only for a pipeline built to fit one).</summary>
-    internal Projection? Projection => _bundle.Projection;
+    /// <summary>The projection of the model's embedding to 128-D (null only for a pipeline built to fit one).</summary>
+    public Projection? Projection => _bundle.Projection;
 
     internal ImageDecoder Decoder => _decoder;
 
@@ -127,14 +127,32 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
 
     internal FaceEmbedder Embedder => _embedder;
 
+    /// <summary>
+    /// Verifies the models in <paramref name="modelsDirectory"/> against the bundle's manifest and writes the
+    /// dynamic-batch rewrites the manifest names next to them (nothing when they are there with their pinned
+    /// SHA-256). Returns the rewrites' paths. The pipeline does the same on load; <c>faceindex models fetch</c> calls it eagerly.
+    /// </summary>
+    /// <exception cref="FaceIndexException">ModelMissing: a model is absent or corrupt, or a rewrite does not give its pinned bytes.</exception>
+    public static IReadOnlyList<string> DeriveModels(string modelsDirectory, string? bundleDirectory = null)
+    {
+        var bundle = ModelBundle.Load(modelsDirectory, bundleDirectory, requireProjection: false);
+        var models = bundle.Manifest.Models;
+        return [.. new[] { models.Detector, models.Landmarks, models.Embedder }
+            .Where(e => e.DynamicBatch is not null)
+            .Select(e => Path.Combine(modelsDirectory, e.DynamicBatch!.File))];
+    }
+
     /// <summary>Validates the options, verifies the model bundle and loads the models.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     /// <exception cref="FaceIndexException">ModelMissing (a file is absent or corrupt) or ProviderUnavailable.</exception>
     public static FacePipeline Create(VisionOptions options, ILoggerFactory? loggerFactory = null) =>
         Create(options, loggerFactory, requireProjection: true);
 
-    /// <summary>As <see cref="Create(VisionOptions, ILoggerFactory?)"/>; without a projection when fitting one.</summary>
-    internal static FacePipeline Create(VisionOptions options, ILoggerFactory? loggerFactory, bool requireProjection)
+    /// <summary>As <see cref="Create(VisionOptions, ILoggerFactory?)"/>; <paramref name="requireProjection"/> false builds a pipeline without a projection, for fitting one.</summary>
+    /// <param name="options">Pipeline settings.</param>
+    /// <param name="loggerFactory">Logging; null for none.</param>
+    /// <param name="requireProjection">False when the projection is to be fitted (its raw embeddings are all that is used).</param>
+    public static FacePipeline Create(VisionOptions options, ILoggerFactory? loggerFactory, bool requireProjection)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();

@@ -4,7 +4,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using FaceIndex.Core;
-using FaceIndex.Vision.Internal;
+using FaceIndex.Vision;
 
 namespace FaceIndex.Cli.Commands;
 
@@ -73,14 +73,9 @@ internal sealed class ModelFetcher
     /// <summary>Writes the dynamic-batch rewrites into the models folder (a no-op when they are there with their pinned SHA-256).</summary>
     private void DeriveRewrites()
     {
-        var bundle = ModelBundle.Load(_modelsDirectory, Path.GetDirectoryName(Path.GetFullPath(_manifestPath)), requireProjection: false);
-        var models = bundle.Manifest.Models;
-        foreach (var entry in new[] { models.Detector, models.Landmarks, models.Embedder })
+        foreach (var derived in FacePipeline.DeriveModels(_modelsDirectory, Path.GetDirectoryName(Path.GetFullPath(_manifestPath))))
         {
-            if (entry.DynamicBatch is { } derived)
-            {
-                _log($"models: {Path.Combine(_modelsDirectory, derived.File)} ok (dynamic batch, from {entry.File})");
-            }
+            _log($"models: {derived} ok (dynamic-batch rewrite)");
         }
     }
 

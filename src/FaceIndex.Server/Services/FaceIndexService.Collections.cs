@@ -1,3 +1,4 @@
+using FaceIndex.Engine;
 using FaceIndex.Server.Internal;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -69,6 +70,7 @@ internal sealed partial class FaceIndexService
         var response = new V1.StatsResponse
         {
             ModelVersion = Pipeline.ModelVersion,
+            ExecutionProvider = Pipeline.ExecutionProvider.ToString(),
             DefaultThreshold = runtime.MatchThreshold,
             VerifyThreshold = runtime.VerifyThreshold,
             StoreLogBytes = store.LogBytes,

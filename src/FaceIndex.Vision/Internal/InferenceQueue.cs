@@ -29,6 +29,7 @@ internal sealed class InferenceQueue : IAsyncDisposable
     private readonly Task[] _consumers;
     private long _batches;
     private long _samples;
+    private long _longestWaitTicks;
 
     public InferenceQueue(OrtWorkerPool pool, int maxBatch, TimeSpan maxWait, ILogger logger)
     {
@@ -48,6 +49,9 @@ internal sealed class InferenceQueue : IAsyncDisposable
 
     /// <summary>Samples inferred so far (÷ <see cref="Batches"/> = the mean batch).</summary>
     public long Samples => Interlocked.Read(ref _samples);
+
+    /// <summary>The longest time a sample spent queued before its batch started, so far.</summary>
+    public TimeSpan LongestWait => TimeSpan.FromSeconds(Interlocked.Read(ref _longestWaitTicks) / (double)Stopwatch.Frequency);
 
     /// <summary>
     /// Queues one sample (the model's input for one sample, e.g. 3×112×112 planes) and completes when
@@ -136,6 +140,15 @@ internal sealed class InferenceQueue : IAsyncDisposable
         if (batch.Count == 0)
         {
             return;
+        }
+
+        long waited = Stopwatch.GetTimestamp() - batch[0].Enqueued;
+        for (long seen = Interlocked.Read(ref _longestWaitTicks); waited > seen; seen = Interlocked.Read(ref _longestWaitTicks))
+        {
+            if (Interlocked.CompareExchange(ref _longestWaitTicks, waited, seen) == seen)
+            {
+                break;
+            }
         }
 
         var worker = _pool.Rent();
