@@ -117,6 +117,7 @@ public sealed class IdentificationTests(GalleryFixture gallery) : IClassFixture<
         Assert.Equal(stats.Faces, stats.IndexedFaces + stats.PendingFaces);
         Assert.Equal(16, stats.Index.M);
         Assert.False(string.IsNullOrEmpty(stats.ModelVersion));
+        Assert.Contains(stats.ExecutionProvider, new[] { "Cpu", "Cuda", "TensorRt" });
         Assert.InRange(stats.DefaultThreshold, 0.1f, 2f);
 
         // Search is stricter than one-to-one verification: it compares a face with every enrolled face.

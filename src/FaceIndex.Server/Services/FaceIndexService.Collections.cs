@@ -62,6 +62,7 @@ internal sealed partial class FaceIndexService
         var response = new V1.StatsResponse
         {
             ModelVersion = Pipeline.ModelVersion,
+            ExecutionProvider = Pipeline.ExecutionProvider.ToString(),
             DefaultThreshold = runtime.MatchThreshold,
             VerifyThreshold = runtime.VerifyThreshold,
             StoreLogBytes = store.LogBytes,
