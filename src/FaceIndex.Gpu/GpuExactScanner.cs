@@ -25,7 +25,8 @@ public sealed class GpuExactScanner : IExactScanner, IDisposable
         IsCuda = isCuda;
         ScanKernel = accelerator.LoadStreamKernel<ArrayView<int>, ArrayView<int>, ArrayView<long>, ArrayView<long>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ScanShape>(ScanKernels.Scan);
         MergeKernel = accelerator.LoadStreamKernel<ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<long>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ScanShape>(ScanKernels.Merge);
-        TargetGroups = Math.Max(1, accelerator.NumMultiprocessors) * 8;
+        // Several waves of groups per multiprocessor, so that the last wave's idle tail is small.
+        TargetGroups = Math.Max(1, accelerator.NumMultiprocessors) * 16;
         Description = isCuda
             ? $"CUDA: {accelerator.Name}, {accelerator.NumMultiprocessors} SMs, {accelerator.MemorySize >> 30} GiB"
             : $"ILGPU CPU accelerator ({accelerator.NumMultiprocessors} processors)";

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using FaceIndex.Core;
 
 namespace FaceIndex.Index;
@@ -102,45 +103,75 @@ public sealed class CpuExactScanner : IExactScanner
         /// <summary>Top-k of the whole corpus for one query into <paramref name="top"/> (sorted by insertion); returns how many.</summary>
         private int Scan(in FaceVector query, bool excludes, long excluded, int minScore, Span<ScanHit> top)
         {
-            int k = top.Length;
-            int kept = 0;
             int count = Count;
             long[] ids = _ids;
             ref sbyte q = ref MemoryMarshal.GetReference(query.AsSpan());
             ref sbyte data = ref Unsafe.As<FaceVector, sbyte>(ref MemoryMarshal.GetArrayDataReference(_vectors));
+            const int D = FaceVector.Dimensions;
 
             // The bar a candidate must reach: minScore until the list is full, then the k-th score.
-            int bar = minScore;
-            for (int i = 0; i < count; i++)
+            // Candidates are offered in corpus order, so that equal (score, id) pairs keep it.
+            var list = new TopList(top, minScore);
+            int i = 0;
+            for (; i + 4 <= count; i += 4)
             {
-                int score = VectorMath.Dot128(ref q, ref Unsafe.Add(ref data, i * FaceVector.Dimensions));
-                if (score < bar)
+                ref sbyte v = ref Unsafe.Add(ref data, i * D);
+                var scores = VectorMath.Dot128x4(ref q, ref v, ref Unsafe.Add(ref v, D), ref Unsafe.Add(ref v, 2 * D), ref Unsafe.Add(ref v, 3 * D));
+                if (Vector128.GreaterThanOrEqualAny(scores, Vector128.Create(list.Bar)))
                 {
-                    continue;
-                }
-
-                long id = ids[i];
-                if ((excludes && id == excluded) || (kept == k && !ScanContract.Before(score, id, top[k - 1].Score, ids[top[k - 1].Index])))
-                {
-                    continue;
-                }
-
-                int at = Math.Min(kept, k - 1);
-                while (at > 0 && ScanContract.Before(score, id, top[at - 1].Score, ids[top[at - 1].Index]))
-                {
-                    top[at] = top[at - 1];
-                    at--;
-                }
-
-                top[at] = new ScanHit(i, score);
-                kept = Math.Min(kept + 1, k);
-                if (kept == k)
-                {
-                    bar = top[k - 1].Score;
+                    for (int lane = 0; lane < 4; lane++)
+                    {
+                        list.Offer(i + lane, scores.GetElement(lane), ids, excludes, excluded);
+                    }
                 }
             }
 
-            return kept;
+            for (; i < count; i++)
+            {
+                list.Offer(i, VectorMath.Dot128(ref q, ref Unsafe.Add(ref data, i * D)), ids, excludes, excluded);
+            }
+
+            return list.Kept;
+        }
+
+        /// <summary>A query's results while scanning: sorted best first, insertion from the end.</summary>
+        private ref struct TopList(Span<ScanHit> top, int minScore)
+        {
+            private readonly Span<ScanHit> _top = top;
+
+            public int Kept { get; private set; }
+
+            public int Bar { get; private set; } = minScore;
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public void Offer(int index, int score, long[] ids, bool excludes, long excluded)
+            {
+                if (score < Bar)
+                {
+                    return;
+                }
+
+                int k = _top.Length;
+                long id = ids[index];
+                if ((excludes && id == excluded) || (Kept == k && !ScanContract.Before(score, id, _top[k - 1].Score, ids[_top[k - 1].Index])))
+                {
+                    return;
+                }
+
+                int at = Math.Min(Kept, k - 1);
+                while (at > 0 && ScanContract.Before(score, id, _top[at - 1].Score, ids[_top[at - 1].Index]))
+                {
+                    _top[at] = _top[at - 1];
+                    at--;
+                }
+
+                _top[at] = new ScanHit(index, score);
+                Kept = Math.Min(Kept + 1, k);
+                if (Kept == k)
+                {
+                    Bar = _top[k - 1].Score;
+                }
+            }
         }
 
         public void Dispose()

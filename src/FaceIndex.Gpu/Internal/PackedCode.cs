@@ -84,43 +84,46 @@ internal struct PackedCode
             W31 = codes[at + 31],
         };
 
-    /// <summary>The int8 dot product with the code at word offset <paramref name="at"/> of <paramref name="tile"/>.</summary>
+    /// <summary>
+    /// The int8 dot product of <paramref name="q"/> with the code at word offset <paramref name="at"/> of
+    /// <paramref name="tile"/>. Static and by value, so that the inlined code keeps q in registers.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly int Dot(ArrayView<int> tile, int at)
+    public static int Dot(PackedCode q, ArrayView<int> tile, int at)
     {
         int s = 0;
-        s = Dp4a(W0, tile[at + 0], s);
-        s = Dp4a(W1, tile[at + 1], s);
-        s = Dp4a(W2, tile[at + 2], s);
-        s = Dp4a(W3, tile[at + 3], s);
-        s = Dp4a(W4, tile[at + 4], s);
-        s = Dp4a(W5, tile[at + 5], s);
-        s = Dp4a(W6, tile[at + 6], s);
-        s = Dp4a(W7, tile[at + 7], s);
-        s = Dp4a(W8, tile[at + 8], s);
-        s = Dp4a(W9, tile[at + 9], s);
-        s = Dp4a(W10, tile[at + 10], s);
-        s = Dp4a(W11, tile[at + 11], s);
-        s = Dp4a(W12, tile[at + 12], s);
-        s = Dp4a(W13, tile[at + 13], s);
-        s = Dp4a(W14, tile[at + 14], s);
-        s = Dp4a(W15, tile[at + 15], s);
-        s = Dp4a(W16, tile[at + 16], s);
-        s = Dp4a(W17, tile[at + 17], s);
-        s = Dp4a(W18, tile[at + 18], s);
-        s = Dp4a(W19, tile[at + 19], s);
-        s = Dp4a(W20, tile[at + 20], s);
-        s = Dp4a(W21, tile[at + 21], s);
-        s = Dp4a(W22, tile[at + 22], s);
-        s = Dp4a(W23, tile[at + 23], s);
-        s = Dp4a(W24, tile[at + 24], s);
-        s = Dp4a(W25, tile[at + 25], s);
-        s = Dp4a(W26, tile[at + 26], s);
-        s = Dp4a(W27, tile[at + 27], s);
-        s = Dp4a(W28, tile[at + 28], s);
-        s = Dp4a(W29, tile[at + 29], s);
-        s = Dp4a(W30, tile[at + 30], s);
-        s = Dp4a(W31, tile[at + 31], s);
+        s = Dp4a(q.W0, tile[at + 0], s);
+        s = Dp4a(q.W1, tile[at + 1], s);
+        s = Dp4a(q.W2, tile[at + 2], s);
+        s = Dp4a(q.W3, tile[at + 3], s);
+        s = Dp4a(q.W4, tile[at + 4], s);
+        s = Dp4a(q.W5, tile[at + 5], s);
+        s = Dp4a(q.W6, tile[at + 6], s);
+        s = Dp4a(q.W7, tile[at + 7], s);
+        s = Dp4a(q.W8, tile[at + 8], s);
+        s = Dp4a(q.W9, tile[at + 9], s);
+        s = Dp4a(q.W10, tile[at + 10], s);
+        s = Dp4a(q.W11, tile[at + 11], s);
+        s = Dp4a(q.W12, tile[at + 12], s);
+        s = Dp4a(q.W13, tile[at + 13], s);
+        s = Dp4a(q.W14, tile[at + 14], s);
+        s = Dp4a(q.W15, tile[at + 15], s);
+        s = Dp4a(q.W16, tile[at + 16], s);
+        s = Dp4a(q.W17, tile[at + 17], s);
+        s = Dp4a(q.W18, tile[at + 18], s);
+        s = Dp4a(q.W19, tile[at + 19], s);
+        s = Dp4a(q.W20, tile[at + 20], s);
+        s = Dp4a(q.W21, tile[at + 21], s);
+        s = Dp4a(q.W22, tile[at + 22], s);
+        s = Dp4a(q.W23, tile[at + 23], s);
+        s = Dp4a(q.W24, tile[at + 24], s);
+        s = Dp4a(q.W25, tile[at + 25], s);
+        s = Dp4a(q.W26, tile[at + 26], s);
+        s = Dp4a(q.W27, tile[at + 27], s);
+        s = Dp4a(q.W28, tile[at + 28], s);
+        s = Dp4a(q.W29, tile[at + 29], s);
+        s = Dp4a(q.W30, tile[at + 30], s);
+        s = Dp4a(q.W31, tile[at + 31], s);
         return s;
     }
 

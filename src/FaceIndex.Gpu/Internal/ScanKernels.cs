@@ -88,7 +88,7 @@ internal static class ScanKernels
             {
                 for (int j = 0; j < n; j++)
                 {
-                    int score = code.Dot(tile, j * Words);
+                    int score = PackedCode.Dot(code, tile, j * Words);
                     if (score < bar)
                     {
                         continue;
