@@ -28,11 +28,11 @@ public static class ExactScanners
         }
 
         var gpu = GpuExactScanner.TryCreateCuda(out string reason);
-        if (gpu is not null && !AgreesWith(gpu, cpu, out string disagreement))
+        if (gpu is not null && !Checks(gpu, cpu, out string failure))
         {
             gpu.Dispose();
             gpu = null;
-            reason = $"the CUDA device's scan disagrees with the CPU's: {disagreement}";
+            reason = $"CUDA unusable: {failure}";
         }
 
         if (gpu is not null)
@@ -48,6 +48,27 @@ public static class ExactScanners
 
         GpuLog.ScannerChosen(logger, cpu.Description, reason);
         return cpu;
+    }
+
+    /// <summary>The start-up check of a device: it runs, and agrees with the CPU.</summary>
+    private static bool Checks(IExactScanner gpu, IExactScanner cpu, out string failure)
+    {
+        try
+        {
+            if (AgreesWith(gpu, cpu, out string disagreement))
+            {
+                failure = "";
+                return true;
+            }
+
+            failure = $"its scan disagrees with the CPU's: {disagreement}";
+            return false;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            failure = $"its scan failed: {ex.GetType().Name}: {ex.Message}";
+            return false;
+        }
     }
 
     /// <summary>True when both scanners return identical top-k lists on a random set with near-ties; otherwise says where they differ.</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Loader;
 using FaceIndex.Gpu.Internal;
 using FaceIndex.Index;
 using ILGPU;
@@ -16,6 +18,11 @@ namespace FaceIndex.Gpu;
 /// <remarks>One device, shared by the scanner's corpora: their transfers and launches take turns.</remarks>
 public sealed class GpuExactScanner : IExactScanner, IDisposable
 {
+    /// <summary>The driver's library on Linux, as the driver package installs it.</summary>
+    private const string DriverLibrary = "libcuda.so.1";
+
+    private static int s_fallbackInstalled;
+
     private readonly Context _context;
 
     private GpuExactScanner(Context context, Accelerator accelerator, bool isCuda)
@@ -63,28 +70,61 @@ public sealed class GpuExactScanner : IExactScanner, IDisposable
     /// </summary>
     public static GpuExactScanner? TryCreateCuda(out string reason)
     {
+        InstallDriverFallback();
         Context? context = null;
+        Accelerator? accelerator = null;
         try
         {
             context = Context.Create(builder => builder.Cuda().Optimize(OptimizationLevel.O2));
             var devices = context.GetCudaDevices();
             if (devices.Count == 0)
             {
-                reason = "no CUDA device (or no NVIDIA driver: libcuda not loadable)";
+                reason = DriverLoads()
+                    ? "CUDA unavailable: the NVIDIA driver reports no device"
+                    : $"CUDA unavailable: no NVIDIA driver ({DriverLibrary} not found)";
                 context.Dispose();
                 return null;
             }
 
-            var accelerator = devices[0].CreateAccelerator(context);
+            accelerator = devices[0].CreateAccelerator(context);
+            var scanner = new GpuExactScanner(context, accelerator, isCuda: true);
             reason = $"CUDA device {accelerator.Name}";
-            return new GpuExactScanner(context, accelerator, isCuda: true);
+            return scanner;
         }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or InvalidOperationException or NotSupportedException or AcceleratorException or CudaException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // Whatever stops the optional device (driver, architecture, kernel compilation) leaves the CPU.
             reason = $"CUDA unavailable: {ex.GetType().Name}: {ex.Message}";
+            accelerator?.Dispose();
             context?.Dispose();
             return null;
         }
+    }
+
+    /// <summary>
+    /// ILGPU asks for the driver as "cuda" (libcuda.so, a name that only the driver's development
+    /// link provides); where only the runtime name exists, this loads that instead.
+    /// </summary>
+    private static void InstallDriverFallback()
+    {
+        if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref s_fallbackInstalled, 1) != 0)
+        {
+            return;
+        }
+
+        AssemblyLoadContext.Default.ResolvingUnmanagedDll += (_, name) =>
+            name is "cuda" or "libcuda" or "libcuda.so" && NativeLibrary.TryLoad(DriverLibrary, out nint handle) ? handle : 0;
+    }
+
+    private static bool DriverLoads()
+    {
+        if (!NativeLibrary.TryLoad(OperatingSystem.IsWindows() ? "nvcuda" : DriverLibrary, out nint handle))
+        {
+            return false;
+        }
+
+        NativeLibrary.Free(handle);
+        return true;
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ public sealed class SelectionTests
             var cpu = Assert.IsType<CpuExactScanner>(scanner);
             Assert.Equal(2, cpu.Threads);
             Assert.StartsWith("Exact scans on CPU, 2 threads: ", line.Message, StringComparison.Ordinal);
-            Assert.Contains("CUDA", line.Message, StringComparison.Ordinal);
+            Assert.Contains(": CUDA unavailable: ", line.Message, StringComparison.Ordinal);
         }
         finally
         {
@@ -58,7 +58,7 @@ public sealed class SelectionTests
 
         var ex = Assert.Throws<InvalidOperationException>(() => ExactScanners.Select(ScanDevice.Cuda, 0, new ListLogger()));
         Assert.Equal($"Exact scans were configured on CUDA, which is unavailable: {reason}.", ex.Message);
-        Assert.Contains("CUDA", reason, StringComparison.Ordinal);
+        Assert.StartsWith("CUDA unavailable: ", reason, StringComparison.Ordinal);
     }
 
     private sealed class ListLogger : ILogger
