@@ -82,7 +82,7 @@ public sealed partial class FaceDatabase
         var started = Stopwatch.StartNew();
         var live = _store.GetFaceIds(collection);
         var graph = TryLoadSnapshot(collection);
-        var index = new CollectionIndex(collection, graph ?? new HnswIndex(_indexOptions));
+        var index = new CollectionIndex(collection, graph ?? new HnswIndex(_indexOptions), ExactScanner);
         _indexes[collection] = index;
 
         int removed = 0;

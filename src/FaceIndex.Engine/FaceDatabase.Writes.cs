@@ -153,5 +153,5 @@ public sealed partial class FaceDatabase
     }
 
     private CollectionIndex EnsureIndex(string collection) =>
-        _indexes.GetOrAdd(collection, static (name, options) => new CollectionIndex(name, new HnswIndex(options)), _indexOptions);
+        _indexes.GetOrAdd(collection, static (name, state) => new CollectionIndex(name, new HnswIndex(state.Options), state.Scanner), (Options: _indexOptions, Scanner: ExactScanner));
 }

@@ -46,6 +46,9 @@ public sealed class GpuExactScanner : IExactScanner, IDisposable
     public bool IsCuda { get; }
 
     /// <inheritdoc />
+    public bool IsDevice => IsCuda;
+
+    /// <inheritdoc />
     /// <remarks>
     /// 262,144 vectors on a CUDA device (where the processor's scan of one query takes milliseconds
     /// and the device's fixed cost of a call is tens of microseconds); never on the CPU accelerator.

@@ -28,6 +28,9 @@ public sealed class CpuExactScanner : IExactScanner
     public string Description => $"CPU, {Threads} threads";
 
     /// <inheritdoc />
+    public bool IsDevice => false;
+
+    /// <inheritdoc />
     /// <remarks>Never: a single query gains nothing from this scanner over the caller's own scan.</remarks>
     public int SingleQueryCrossover => int.MaxValue;
 

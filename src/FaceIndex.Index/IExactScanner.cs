@@ -19,6 +19,12 @@ public interface IExactScanner
     string Description { get; }
 
     /// <summary>
+    /// True when the scan runs on an accelerator (a GPU), where an all-pairs kNN graph of a million
+    /// faces takes seconds: callers may then prefer the exact graph to an approximate one.
+    /// </summary>
+    bool IsDevice { get; }
+
+    /// <summary>
     /// The corpus size from which one query at a time is worth sending here rather than scanning
     /// it on the calling thread (the fixed cost of a call: transfers and launches).
     /// <see cref="int.MaxValue"/> when never.

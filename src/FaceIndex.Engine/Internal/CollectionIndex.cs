@@ -24,17 +24,21 @@ namespace FaceIndex.Engine.Internal;
 /// </remarks>
 internal sealed class CollectionIndex : IDisposable
 {
-    private readonly ExactIndex _tail = new();
+    private readonly ExactIndex _tail;
     private readonly ConcurrentQueue<long> _tailOrder = new();
     private readonly HnswIndex _graph;
     private long _version;
     private long _savedVersion;
 
-    /// <summary>Wraps a graph (new, or loaded from a snapshot: either way it counts as saved).</summary>
-    public CollectionIndex(string name, HnswIndex graph)
+    /// <summary>
+    /// Wraps a graph (new, or loaded from a snapshot: either way it counts as saved); a large tail is
+    /// scanned on <paramref name="scanner"/> when one is given (a GPU).
+    /// </summary>
+    public CollectionIndex(string name, HnswIndex graph, IExactScanner? scanner = null)
     {
         Name = name;
         _graph = graph;
+        _tail = new ExactIndex(1024, scanner);
     }
 
     /// <summary>The collection's name.</summary>
