@@ -180,7 +180,10 @@ public sealed partial class ClusteringJobs(Func<FaceDatabase> databaseProvider, 
             var faceIds = ids.AsMemory(0, kept);
             var codes = vectors.AsMemory(0, kept);
             var progress = new Progress(job);
-            var result = await FaceClusterer.ClusterAsync(graph, faceIds, codes, job.Options, progress, ct).ConfigureAwait(false);
+            // On a GPU the exact graph costs seconds per million faces: it replaces the approximate one.
+            var result = database.ExactScanner is { IsDevice: true } scanner
+                ? await FaceClusterer.ClusterAsync(scanner, faceIds, codes, job.Options, progress, ct).ConfigureAwait(false)
+                : await FaceClusterer.ClusterAsync(graph, faceIds, codes, job.Options, progress, ct).ConfigureAwait(false);
 
             job.Report("suggesting", 0.96);
             var suggestions = MergeSuggester.SuggestMerges(result, PersonsOf(job.Collection, faceIds.Span, codes.Span), matchThreshold(), minClusterSize: 1, ct);

@@ -72,7 +72,7 @@ public sealed partial class FaceDatabase
                 case CollectionCreated c:
                     if (!indexes.TryGetValue(c.Name, out var existing) || existing.CreatedTicks != c.CreatedTicks)
                     {
-                        indexes[c.Name] = new CollectionIndex(c.Name, c.CreatedTicks, new HnswIndex(_indexOptions));
+                        indexes[c.Name] = new CollectionIndex(c.Name, c.CreatedTicks, new HnswIndex(_indexOptions), ExactScanner);
                     }
 
                     break;

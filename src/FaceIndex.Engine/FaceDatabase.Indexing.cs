@@ -95,7 +95,7 @@ public sealed partial class FaceDatabase
                 fromSnapshot.Add(collection.Name);
             }
 
-            loaded[collection.Name] = new CollectionIndex(collection.Name, ticks, graph ?? new HnswIndex(_indexOptions));
+            loaded[collection.Name] = new CollectionIndex(collection.Name, ticks, graph ?? new HnswIndex(_indexOptions), ExactScanner);
         }
 
         long? watermark = ReadWatermark();

@@ -25,22 +25,27 @@ namespace FaceIndex.Engine.Internal;
 internal sealed class CollectionIndex : IDisposable
 {
     private const long NoPosition = long.MaxValue;
-    private readonly ExactIndex _tail = new();
+    private readonly ExactIndex _tail;
     private readonly ConcurrentQueue<(long FaceId, long Position)> _tailOrder = new();
     private readonly HnswIndex _graph;
     private long _version;
     private long _savedVersion;
     private long _inFlight = NoPosition;
 
-    /// <summary>Wraps a graph (new, or loaded from a snapshot: either way it counts as saved).</summary>
+    /// <summary>
+    /// Wraps a graph (new, or loaded from a snapshot: either way it counts as saved); a large tail is
+    /// scanned on <paramref name="scanner"/> when one is given (a GPU).
+    /// </summary>
     /// <param name="name">The collection's name.</param>
     /// <param name="createdTicks">The creation time of the collection's incarnation (a name can be deleted and created again).</param>
     /// <param name="graph">The graph.</param>
-    public CollectionIndex(string name, long createdTicks, HnswIndex graph)
+    /// <param name="scanner">Where large tail scans run; null for the calling threads.</param>
+    public CollectionIndex(string name, long createdTicks, HnswIndex graph, IExactScanner? scanner = null)
     {
         Name = name;
         CreatedTicks = createdTicks;
         _graph = graph;
+        _tail = new ExactIndex(1024, scanner);
     }
 
     /// <summary>The collection's name.</summary>
