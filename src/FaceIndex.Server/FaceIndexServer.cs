@@ -66,6 +66,10 @@ public static class FaceIndexServer
 
         // After the runtime: starts once the database is open, stops before it closes.
         services.AddHostedService(sp => sp.GetRequiredService<ClusteringJobs>());
+        services.AddSingleton<FaceThumbnails>();
+        services.AddHostedService(sp => sp.GetRequiredService<FaceThumbnails>());
+        services.AddOptions<VisionOptions>()
+            .PostConfigure<IOptions<StorageOptions>>((vision, storage) => vision.ThumbnailQuality = storage.Value.KeepThumbnails ? FaceThumbnails.Quality : 0);
         services.AddSingleton<CallInterceptor>();
         services.AddSingleton<ApiKeyInterceptor>();
         services.AddGrpc(grpc =>
@@ -73,6 +77,16 @@ public static class FaceIndexServer
             grpc.Interceptors.Add<CallInterceptor>();
             grpc.Interceptors.Add<ApiKeyInterceptor>();
             grpc.EnableDetailedErrors = false;
+        }).AddJsonTranscoding();
+        services.AddGrpcSwagger();
+        services.AddSwaggerGen(swagger =>
+        {
+            swagger.SwaggerDoc("v1", new Microsoft.OpenApi.Models.OpenApiInfo
+            {
+                Title = "FaceIndex",
+                Version = "v1",
+                Description = "The faceindex.v1 API over HTTP/JSON (gRPC JSON transcoding). Images are base64 strings; 64-bit ids are strings; send the API key in x-api-key. Errors are google.rpc.Status objects whose details carry the machine-readable reason.",
+            });
         });
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>()
             .Configure<IOptions<ServerOptions>>((grpc, server) => grpc.MaxReceiveMessageSize = server.Value.MaxMessageBytes);
@@ -85,8 +99,29 @@ public static class FaceIndexServer
             var server = context.Configuration.GetSection("Server").Get<ServerOptions>() ?? new ServerOptions();
             server.Validate();
             var address = System.Net.IPAddress.Parse(server.Address);
+            var certificate = TlsCertificate.Load(server);
             kestrel.Limits.MaxRequestBodySize = null;
-            kestrel.Listen(address, server.Port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, server.Port, listen =>
+            {
+                // Without TLS the gRPC port speaks HTTP/2 only (prior knowledge); with TLS, ALPN also offers HTTP/1.1.
+                listen.Protocols = certificate is null ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2;
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
+            if (server.HttpPort > 0)
+            {
+                kestrel.Listen(address, server.HttpPort, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    if (certificate is not null)
+                    {
+                        listen.UseHttps(certificate);
+                    }
+                });
+            }
+
             if (server.MetricsPort > 0)
             {
                 kestrel.Listen(address, server.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
@@ -129,6 +164,13 @@ public static class FaceIndexServer
         }
 
         app.MapGrpcService<FaceIndexService>();
+        if (server.HttpPort > 0)
+        {
+            app.UseSwagger(swagger => swagger.RouteTemplate = "openapi/{documentName}.json");
+            var keys = app.Services.GetRequiredService<ApiKeyInterceptor>();
+            app.MapConsole(keys.Refusal, metrics.Registry);
+        }
+
         app.MapGrpcService<HealthServiceImpl>();
         if (server.Reflection)
         {

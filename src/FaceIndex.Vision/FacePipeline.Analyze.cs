@@ -160,6 +160,7 @@ public sealed partial class FacePipeline
         {
             Embedding512 = embedding512,
             Embedding128 = embedding128,
+            Thumbnail = Options.ThumbnailQuality > 0 ? ThumbnailEncoder.Encode(face.Aligned, Options.ThumbnailQuality) : null,
         };
     }
 

@@ -70,6 +70,7 @@ internal sealed partial class FaceIndexService
             Errors.ThrowNotFound($"Face {request.FaceId} does not exist in collection '{collection}'.");
         }
 
+        await thumbnails.DeleteAsync([face.FaceId], context.CancellationToken).ConfigureAwait(false);
         return new V1.DeleteFaceResponse { FaceId = request.FaceId, PersonId = face.PersonId };
     }
 
@@ -83,6 +84,7 @@ internal sealed partial class FaceIndexService
             Errors.ThrowNotFound($"Person '{request.PersonId}' does not exist in collection '{collection}'.");
         }
 
+        await thumbnails.DeleteAsync(deleted, context.CancellationToken).ConfigureAwait(false);
         var response = new V1.DeletePersonResponse();
         foreach (long faceId in deleted)
         {
