@@ -77,7 +77,7 @@ public static class FaceIndexServer
             grpc.Interceptors.Add<CallInterceptor>();
             grpc.Interceptors.Add<ApiKeyInterceptor>();
             grpc.EnableDetailedErrors = false;
-        }).AddJsonTranscoding();
+        }).AddJsonTranscoding(transcoding => transcoding.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.ErrorInfo.Descriptor));
         services.AddGrpcSwagger();
         services.AddSwaggerGen(swagger =>
         {

@@ -32,7 +32,6 @@ internal static class ConsoleEndpoints
     public static void MapConsole(this IEndpointRouteBuilder app, Func<HttpContext, string?> authenticate, CollectorRegistry metrics)
     {
         app.MapGet("/", () => Results.Redirect("/console/"));
-        app.MapGet("/console", () => Results.Redirect("/console/"));
         app.MapGet("/console/metrics", async context =>
         {
             if (authenticate(context) is { } refusal)
@@ -45,7 +44,10 @@ internal static class ConsoleEndpoints
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             await metrics.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         });
-        app.MapGet("/console/{**path}", (HttpContext context, string? path) => Serve(context, string.IsNullOrEmpty(path) ? "index.html" : path));
+        app.MapGet("/console/{**path}", (HttpContext context, string? path) =>
+            string.IsNullOrEmpty(path) && context.Request.Path.Value?.EndsWith('/') != true
+                ? Results.Redirect("/console/")
+                : Serve(context, string.IsNullOrEmpty(path) ? "index.html" : path));
     }
 
     private static IResult Serve(HttpContext context, string path)

@@ -52,9 +52,21 @@ internal static class Errors
     /// <summary>Longest message sent to a client; longer ones (a client's huge id echoed back) are cut.</summary>
     public const int MaxMessageLength = 1024;
 
-    /// <summary>An RPC exception with a status, a reason and a message for the client.</summary>
-    public static RpcException Rpc(StatusCode code, string reason, string message) =>
-        new(new Status(code, message.Length <= MaxMessageLength ? message : string.Concat(message.AsSpan(0, MaxMessageLength - 1), "…")), new Metadata { { ReasonTrailer, reason } });
+    /// <summary>Domain of the <c>google.rpc.ErrorInfo</c> that carries the reason.</summary>
+    public const string ReasonDomain = "faceindex.dev";
+
+    /// <summary>
+    /// An RPC exception with a status, a reason and a message for the client. The reason travels twice: in the
+    /// <c>faceindex-reason</c> trailer, and as a <c>google.rpc.ErrorInfo</c> in the rich status
+    /// (<c>grpc-status-details-bin</c>), which the REST routes return as the JSON body's <c>details</c>.
+    /// </summary>
+    public static RpcException Rpc(StatusCode code, string reason, string message)
+    {
+        var text = message.Length <= MaxMessageLength ? message : string.Concat(message.AsSpan(0, MaxMessageLength - 1), "…");
+        var status = new Google.Rpc.Status { Code = (int)code, Message = text };
+        status.Details.Add(Google.Protobuf.WellKnownTypes.Any.Pack(new Google.Rpc.ErrorInfo { Reason = reason, Domain = ReasonDomain }));
+        return new(new Status(code, text), new Metadata { { ReasonTrailer, reason }, { "grpc-status-details-bin", Google.Protobuf.MessageExtensions.ToByteArray(status) } });
+    }
 
     [DoesNotReturn]
     public static void ThrowInvalid(string message) => throw Rpc(StatusCode.InvalidArgument, "INVALID_ARGUMENT", message);
