@@ -79,7 +79,8 @@ export function photo(src, faces, label = () => '', cls = () => '') {
       t.setAttribute('x', (b.x ?? 0) + 4);
       t.setAttribute('y', Math.max(16, (b.y ?? 0) - 6));
       t.setAttribute('class', 'box-label');
-      t.setAttribute('font-size', Math.max(14, img.naturalWidth / 40));
+      t.setAttribute('font-size', Math.max(14, Math.round(img.naturalWidth / 30)));
+      t.setAttribute('stroke-width', Math.max(3, Math.round(img.naturalWidth / 300)));
       t.textContent = label(f, i);
       svg.append(r, t);
       boxes[i] = r;

@@ -21,7 +21,9 @@ function plot(title, unit) {
   const el = h('div.card', {}, h('h3', { text: title }), svg, caption);
   const update = values => {
     const max = Math.max(...values, 1e-9);
-    const points = values.map((v, i) => `${KEEP - values.length + i},${100 - (v / max) * 95}`).join(' ');
+    // The samples so far span the width; a full window scrolls.
+    const step = KEEP / Math.max(values.length - 1, 1);
+    const points = values.map((v, i) => `${(i * step).toFixed(2)},${(100 - (v / max) * 95).toFixed(2)}`).join(' ');
     svg.innerHTML = `<line class="axis" x1="0" y1="100" x2="${KEEP}" y2="100"/><polyline class="line" points="${points}"/>`;
     const last = values.at(-1) ?? 0;
     const text = `now ${unit(last)}, peak ${unit(max)} over the last ${Math.round((values.length * SAMPLE_MS) / 1000)} s`;
