@@ -12,6 +12,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Prometheus;
 
 namespace FaceIndex.Server;
@@ -57,6 +60,8 @@ public static class FaceIndexServer
         Bind<IndexingOptions>(services, "Indexing", o => o.Validate());
         Bind<VisionOptions>(services, "Vision", o => o.Validate());
         Bind<ClusteringOptions>(services, "Clustering", o => o.Validate());
+        Bind<TelemetryOptions>(services, "Telemetry", o => o.Validate());
+        AddTelemetry(builder);
 
         services.AddSingleton<HealthServiceImpl>();
         services.AddSingleton<ServerRuntime>();
@@ -130,6 +135,31 @@ public static class FaceIndexServer
         return builder;
     }
 
+    /// <summary>OpenTelemetry traces and metrics to an OTLP collector, when Telemetry:OtlpEndpoint is set.</summary>
+    private static void AddTelemetry(WebApplicationBuilder builder)
+    {
+        var telemetry = builder.Configuration.GetSection("Telemetry").Get<TelemetryOptions>() ?? new TelemetryOptions();
+        telemetry.Validate();
+        if (telemetry.OtlpEndpoint is not { } endpoint)
+        {
+            return;
+        }
+
+        var otlp = new Uri(endpoint);
+        string[] sources = [ServerTelemetry.Name, "FaceIndex.Vision", "FaceIndex.Storage"];
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(telemetry.ServiceName))
+            .WithTracing(tracing => tracing
+                .SetSampler(new OpenTelemetry.Trace.ParentBasedSampler(new OpenTelemetry.Trace.TraceIdRatioBasedSampler(telemetry.TraceSampleRatio)))
+                .AddSource(sources)
+                .AddAspNetCoreInstrumentation()
+                .AddOtlpExporter(o => o.Endpoint = otlp))
+            .WithMetrics(metrics => metrics
+                .AddMeter(sources)
+                .AddAspNetCoreInstrumentation()
+                .AddOtlpExporter(o => o.Endpoint = otlp));
+    }
+
     /// <summary>
     /// The configuration the server would read with <paramref name="args"/>, for tools that take their
     /// defaults from it (for example the Clustering section) without hosting a server.
@@ -157,6 +187,7 @@ public static class FaceIndexServer
         _ = app.Services.GetRequiredService<IOptions<IndexingOptions>>().Value;
         _ = app.Services.GetRequiredService<IOptions<VisionOptions>>().Value;
         _ = app.Services.GetRequiredService<IOptions<ClusteringOptions>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
         var metrics = app.Services.GetRequiredService<ServerMetrics>();
         if (server.MetricsPort > 0)
         {

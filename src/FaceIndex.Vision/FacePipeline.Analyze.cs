@@ -41,7 +41,13 @@ public sealed partial class FacePipeline
                 aligned[i] = prepared[i].Aligned;
             }
 
-            var embeddings = await EmbedAlignedAsync(aligned, Options.FlipAveraging, ct).ConfigureAwait(false);
+            float[][] embeddings;
+            using (var stage = VisionTelemetry.Start("embed"))
+            {
+                stage.Activity?.SetTag("faceindex.faces", aligned.Length);
+                embeddings = await EmbedAlignedAsync(aligned, Options.FlipAveraging, ct).ConfigureAwait(false);
+            }
+
             var faces = new DetectedFace[prepared.Count];
             for (int i = 0; i < prepared.Count; i++)
             {
@@ -120,8 +126,20 @@ public sealed partial class FacePipeline
     /// <remarks>Each face's aligned tensor is rented; the caller releases it with <see cref="PreparedFace.Release"/>.</remarks>
     internal PreparedImage Prepare(ReadOnlySpan<byte> encoded, bool centreCropFallback)
     {
-        using var image = _decoder.Decode(encoded);
-        var detections = _detector.Detect(image);
+        RgbImage image;
+        using (VisionTelemetry.Start("decode"))
+        {
+            image = _decoder.Decode(encoded);
+        }
+
+        using var decoded = image;
+        List<Detection> detections;
+        using (var stage = VisionTelemetry.Start("detect"))
+        {
+            detections = _detector.Detect(image);
+            stage.Activity?.SetTag("faceindex.faces", detections.Count);
+        }
+
         bool usedFallback = false;
         if (detections.Count == 0 && centreCropFallback)
         {
@@ -133,6 +151,7 @@ public sealed partial class FacePipeline
         // Largest first; ties (equal areas) by score, so the order is deterministic.
         detections.Sort((a, b) => a.Box.Area != b.Box.Area ? b.Box.Area.CompareTo(a.Box.Area) : b.Score.CompareTo(a.Score));
         var faces = new List<PreparedFace>(detections.Count);
+        using var align = VisionTelemetry.Start("align");
         foreach (var detection in detections)
         {
             var points = _landmarks.Detect(image, detection.Box);

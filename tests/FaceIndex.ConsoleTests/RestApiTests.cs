@@ -197,6 +197,43 @@ public sealed class RestApiTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
     }
 
+    [Fact]
+    public async Task An_enrol_and_a_search_leave_spans_for_each_stage_and_per_collection_metrics()
+    {
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name.StartsWith("FaceIndex.", StringComparison.Ordinal),
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        using var rest = Client();
+        await rest.PostAsync("/v1/collections", new { name = "rest-telemetry" });
+        await rest.PostAsync("/v1/collections/rest-telemetry/persons/p-20-21/faces", new { image = Rest.Deepface("img20.jpg") });
+        await rest.PostAsync("/v1/collections/rest-telemetry:search", new { image = Rest.Deepface("img21.jpg") });
+
+        var names = spans.Select(s => s.OperationName).ToHashSet();
+        foreach (var stage in new[] { "vision.decode", "vision.detect", "vision.align", "vision.embed", "store.commit", "index.search" })
+        {
+            Assert.Contains(stage, names);
+        }
+
+        Assert.Contains(spans, s => s.OperationName == "index.search" && (string?)s.GetTagItem("faceindex.collection") == "rest-telemetry");
+
+        var (status, _) = await rest.SendAsync(HttpMethod.Get, "/v1/stats");
+        Assert.Equal(200, status);
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.Server.HttpAddress) };
+        http.DefaultRequestHeaders.Add("x-api-key", LoopbackServer.Key);
+        var text = await http.GetStringAsync("/console/metrics");
+        var lines = text.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("faceindex_index_search_duration", StringComparison.Ordinal) && l.Contains("collection=\"rest-telemetry\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("faceindex_collection_faces_enrolled_total", StringComparison.Ordinal) && l.Contains("collection=\"rest-telemetry\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("faceindex_vision_stage_duration", StringComparison.Ordinal) && l.Contains("stage=\"embed\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("faceindex_store_commit_duration", StringComparison.Ordinal));
+    }
+
     private static string HalfOf(string file)
     {
         var bytes = File.ReadAllBytes(Testing.TestPaths.Faces("deepface", file));

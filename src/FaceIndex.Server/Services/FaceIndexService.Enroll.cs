@@ -132,6 +132,7 @@ internal sealed partial class FaceIndexService
         if (!result.Duplicate)
         {
             metrics.Enrolled(result.Faces.Count);
+            ServerTelemetry.FacesEnrolled.Add(result.Faces.Count, new KeyValuePair<string, object?>("collection", collection));
             if (pictures is not null)
             {
                 await thumbnails.StoreAsync(result.Faces, pictures, ct).ConfigureAwait(false);

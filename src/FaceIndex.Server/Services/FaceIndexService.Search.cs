@@ -143,7 +143,16 @@ internal sealed partial class FaceIndexService
         try
         {
             var results = rented.AsSpan(0, topK);
-            int found = Database.Search(collection, query, results, ef);
+            int found;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            using (var activity = ServerTelemetry.Source.StartActivity("index.search"))
+            {
+                found = Database.Search(collection, query, results, ef);
+                activity?.SetTag("faceindex.collection", collection);
+                activity?.SetTag("faceindex.candidates", found);
+            }
+
+            ServerTelemetry.SearchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("collection", collection));
             int minDot = Similarity.MinDotForDistance(threshold);
             var matches = new V1.FaceMatches();
             foreach (var neighbor in results[..found])
@@ -171,6 +180,7 @@ internal sealed partial class FaceIndexService
             matches.Unknown = matches.Matches.Count == 0;
             GroupByPerson(matches);
             metrics.Searched(!matches.Unknown);
+            ServerTelemetry.FacesSearched.Add(1, new KeyValuePair<string, object?>("collection", collection), new KeyValuePair<string, object?>("outcome", matches.Unknown ? "unknown" : "match"));
             return matches;
         }
         finally
