@@ -7,6 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/fetch-models.sh
+# The console's browser tests drive Debian's chromium (tests/FaceIndex.ConsoleTests; Playwright's own
+# browser download is never used). CI runs as root: install it when missing.
+if ! command -v chromium >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then
+  apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }
+fi
 dotnet restore FaceIndex.sln
 dotnet build FaceIndex.sln -c Release --no-restore
 dotnet format FaceIndex.sln --verify-no-changes --no-restore
