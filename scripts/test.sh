@@ -15,6 +15,10 @@ fi
 dotnet restore FaceIndex.sln
 dotnet build FaceIndex.sln -c Release --no-restore
 dotnet format FaceIndex.sln --verify-no-changes --no-restore
+# The NuGet packages of the client and of the libraries an application embeds.
+for project in Client Core Vision Index Storage Clustering Engine Protocol; do
+  dotnet pack "src/FaceIndex.$project" -c Release --no-build -o artifacts/packages
+done
 
 # One project at a time keeps peak memory and CPU contention predictable on small machines.
 status=0
