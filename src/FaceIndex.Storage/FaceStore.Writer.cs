@@ -55,6 +55,7 @@ public sealed partial class FaceStore
         WalCodec.Encode(entry, _entryWriter);
         var address = _wal.Enqueue(_entryWriter.WrittenSpan);
         Apply(entry, address);
+        RecordForFeed(entry, address, _entryWriter.WrittenSpan);
         _pendingSequence = address;
         return address;
     }
@@ -133,6 +134,7 @@ public sealed partial class FaceStore
             StoreTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
             StoreTelemetry.CommitBatch.Record(_batch.Count);
             Volatile.Write(ref _lastSequence, _pendingSequence);
+            PublishCommitted();
             foreach (var op in _batch)
             {
                 op.Complete();
@@ -150,6 +152,7 @@ public sealed partial class FaceStore
         finally
         {
             _batch.Clear();
+            _uncommitted.Clear();
         }
     }
 
@@ -199,7 +202,7 @@ public sealed partial class FaceStore
 
             _checkpointAddress = address;
             Volatile.Write(ref _lastCheckpointTicks, cookie.TakenAt.UtcTicks);
-            _wal.TruncateUntil(address);
+            _wal.TruncateUntil(TruncationPoint(address));
             await CommitWithinTimeoutAsync().ConfigureAwait(false);
             StoreLog.CheckpointTaken(_logger, address, started.ElapsedMilliseconds);
             op.Complete();
