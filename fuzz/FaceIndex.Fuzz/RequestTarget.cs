@@ -47,6 +47,7 @@ internal sealed class RequestTarget : IFuzzTarget
             "--Vision:Sessions=1",
             "--Vision:MaxPixels=4000000",
             "--Server:MetricsPort=0",
+            "--Server:HttpPort=0",
             "--Storage:MemoryBudgetBytes=" + (32L << 20),
             "--Storage:IndexBuckets=" + (1L << 14),
             "--Storage:WalMemoryBytes=" + (4L << 20),

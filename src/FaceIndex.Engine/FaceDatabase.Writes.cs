@@ -49,6 +49,13 @@ public sealed partial class FaceDatabase
         return await _store.AddFacesBatchAsync(items, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Replaces a person's metadata durably (the person is created without faces when absent).</summary>
+    public Task SetPersonMetadataAsync(string collection, string personId, IReadOnlyDictionary<string, string> metadata, CancellationToken ct = default)
+    {
+        ThrowIfDisposed();
+        return _store.SetPersonMetadataAsync(collection, personId, metadata, ct);
+    }
+
     /// <summary>Deletes a face durably and removes it from search; returns it, or null when the collection holds no such face.</summary>
     public async Task<FaceRecord?> DeleteFaceAsync(string collection, long faceId, CancellationToken ct = default)
     {

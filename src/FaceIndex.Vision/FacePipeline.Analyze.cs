@@ -56,7 +56,13 @@ public sealed partial class FacePipeline
                 aligned[i] = prepared[i].Aligned;
             }
 
-            var embeddings = await EmbedAlignedAsync(aligned, Options.FlipAveraging, ct).ConfigureAwait(false);
+            float[][] embeddings;
+            using (var stage = VisionTelemetry.Start("embed"))
+            {
+                stage.Activity?.SetTag("faceindex.faces", aligned.Length);
+                embeddings = await EmbedAlignedAsync(aligned, Options.FlipAveraging, ct).ConfigureAwait(false);
+            }
+
             var faces = new DetectedFace[prepared.Count];
             for (int i = 0; i < prepared.Count; i++)
             {
@@ -149,10 +155,21 @@ public sealed partial class FacePipeline
     /// </remarks>
     internal PreparedImage Prepare(ReadOnlySpan<byte> encoded, bool centreCropFallback)
     {
-        var image = _decoder.Decode(encoded, DetectionDecodeSide);
+        RgbImage image;
+        using (VisionTelemetry.Start("decode"))
+        {
+            image = _decoder.Decode(encoded, DetectionDecodeSide);
+        }
+
         try
         {
-            var detections = _detector.Detect(image);
+            List<Detection> detections;
+            using (var stage = VisionTelemetry.Start("detect"))
+            {
+                detections = _detector.Detect(image);
+                stage.Activity?.SetTag("faceindex.faces", detections.Count);
+            }
+
             bool usedFallback = false;
             if (detections.Count == 0 && centreCropFallback)
             {
@@ -186,6 +203,7 @@ public sealed partial class FacePipeline
                 boxes[i] = detections[i].Box;
             }
 
+            using var align = VisionTelemetry.Start("align");
             var points = _landmarks.DetectAll(image, boxes);
             var faces = new List<PreparedFace>(detections.Count);
             for (int i = 0; i < detections.Count; i++)
@@ -219,6 +237,7 @@ public sealed partial class FacePipeline
         {
             Embedding512 = embedding512,
             Embedding128 = embedding128,
+            Thumbnail = Options.ThumbnailQuality > 0 ? ThumbnailEncoder.Encode(face.Aligned, Options.ThumbnailQuality) : null,
         };
     }
 

@@ -77,6 +77,12 @@ public sealed class VisionOptions
     /// <summary>Embed each aligned face and its mirror image and average the two (twice the embedding cost). Default false.</summary>
     public bool FlipAveraging { get; set; }
 
+    /// <summary>
+    /// JPEG quality of the aligned 112×112 face crop kept in <see cref="DetectedFace.Thumbnail"/>; 0 (default)
+    /// makes none. A thumbnail is a picture of a person's face: personal data wherever it is kept.
+    /// </summary>
+    public int ThumbnailQuality { get; set; }
+
     /// <summary>Checks every setting; the message names the setting to fix.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public void Validate()
@@ -94,6 +100,7 @@ public sealed class VisionOptions
         Require(NmsIouThreshold is > 0f and <= 1f, nameof(NmsIouThreshold), "must lie in (0, 1]");
         Require(MinFaceSize is >= 1 and <= 4096, nameof(MinFaceSize), "must lie in [1, 4096]");
         Require(MaxPixels >= 1024, nameof(MaxPixels), "must be at least 1024");
+        Require(ThumbnailQuality is >= 0 and <= 100, nameof(ThumbnailQuality), "must lie in [0, 100] (0 = no thumbnails)");
     }
 
     /// <summary>

@@ -367,6 +367,7 @@ internal sealed class BenchServer : IAsyncDisposable
             "--Storage:MemoryBudgetBytes=" + (1L << 30),
             "--Server:Port=0",
             "--Server:MetricsPort=0",
+            "--Server:HttpPort=0",
             "--Logging:LogLevel:Default=Warning",
         ];
         var builder = FaceIndexServer.CreateBuilder(args);

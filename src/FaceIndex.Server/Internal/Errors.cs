@@ -21,7 +21,7 @@ internal static class Errors
     public const string ReasonTrailer = "faceindex-reason";
 
     /// <summary>The <c>ErrorInfo.domain</c> of FaceIndex's errors.</summary>
-    public const string Domain = "faceindex.v1";
+    public const string Domain = "faceindex.dev";
 
     /// <summary>The status code of a domain error.</summary>
     public static StatusCode StatusOf(FaceIndexError error) => error switch

@@ -51,6 +51,7 @@ internal sealed partial class FaceIndexService
         }
 
         await clustering.DeleteResultsAsync(name, context.CancellationToken).ConfigureAwait(false);
+        thumbnails.SweepLater();
         return new V1.DeleteCollectionResponse { DeletedFaces = deleted.Value };
     }
 

@@ -76,6 +76,7 @@ internal sealed partial class FaceIndexService
             Errors.ThrowNotFound($"Face {request.FaceId} does not exist in collection '{collection}'.");
         }
 
+        await thumbnails.DeleteAsync([face.FaceId], context.CancellationToken).ConfigureAwait(false);
         return new V1.DeleteFaceResponse { FaceId = request.FaceId, PersonId = face.PersonId };
     }
 
@@ -89,6 +90,7 @@ internal sealed partial class FaceIndexService
             Errors.ThrowNotFound($"Person '{request.PersonId}' does not exist in collection '{collection}'.");
         }
 
+        await thumbnails.DeleteAsync(deleted, context.CancellationToken).ConfigureAwait(false);
         var response = new V1.DeletePersonResponse();
         foreach (long faceId in deleted)
         {

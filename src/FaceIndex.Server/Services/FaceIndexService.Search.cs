@@ -124,6 +124,33 @@ internal sealed partial class FaceIndexService
         return response;
     }
 
+    /// <summary>Fills <see cref="V1.FaceMatches.Persons"/>: the matches grouped by person, in the order of each person's best match.</summary>
+    private static void GroupByPerson(V1.FaceMatches matches)
+    {
+        foreach (var match in matches.Matches)
+        {
+            V1.PersonMatch? group = null;
+            foreach (var existing in matches.Persons)
+            {
+                if (string.Equals(existing.PersonId, match.PersonId, StringComparison.Ordinal))
+                {
+                    group = existing;
+                    break;
+                }
+            }
+
+            if (group is null)
+            {
+                // Matches come best first, so a person's first match is their best.
+                matches.Persons.Add(new V1.PersonMatch { PersonId = match.PersonId, Distance = match.Distance, Similarity = match.Similarity, BestFaceId = match.FaceId, MatchedFaces = 1 });
+            }
+            else
+            {
+                group.MatchedFaces++;
+            }
+        }
+    }
+
     /// <summary>The matches of one face: nearest faces under the threshold, with their persons, nearest first.</summary>
     private V1.FaceMatches Identify(string collection, in FaceVector query, int topK, int ef, float threshold)
     {
@@ -131,7 +158,16 @@ internal sealed partial class FaceIndexService
         try
         {
             var results = rented.AsSpan(0, topK);
-            int found = Database.Search(collection, query, results, ef);
+            int found;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            using (var activity = ServerTelemetry.Source.StartActivity("index.search"))
+            {
+                found = Database.Search(collection, query, results, ef);
+                activity?.SetTag("faceindex.collection", collection);
+                activity?.SetTag("faceindex.candidates", found);
+            }
+
+            ServerTelemetry.SearchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("collection", collection));
             var matches = new V1.FaceMatches();
             foreach (var neighbor in results[..found])
             {
@@ -164,7 +200,9 @@ internal sealed partial class FaceIndexService
             }
 
             matches.Unknown = matches.Matches.Count == 0;
+            GroupByPerson(matches);
             metrics.Searched(!matches.Unknown);
+            ServerTelemetry.FacesSearched.Add(1, new KeyValuePair<string, object?>("collection", collection), new KeyValuePair<string, object?>("outcome", matches.Unknown ? "unknown" : "match"));
             return matches;
         }
         finally

@@ -21,6 +21,7 @@ internal sealed partial class FaceIndexService(
     ServerRuntime runtime,
     ServerMetrics metrics,
     ClusteringJobs clustering,
+    FaceThumbnails thumbnails,
     IOptions<ServerOptions> options,
     IOptions<Clustering.ClusteringOptions> clusteringDefaults) : V1.FaceIndex.FaceIndexBase
 {
