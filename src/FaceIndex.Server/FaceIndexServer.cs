@@ -184,15 +184,6 @@ public static class FaceIndexServer
         var app = builder.Build();
         var server = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
 
-        // Resolving the options here runs their validation before anything starts: a bad setting
-        // stops the server with a message that names it.
-        _ = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
-        _ = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
-        _ = app.Services.GetRequiredService<IOptions<IndexOptions>>().Value;
-        _ = app.Services.GetRequiredService<IOptions<IndexingOptions>>().Value;
-        _ = app.Services.GetRequiredService<IOptions<VisionOptions>>().Value;
-        _ = app.Services.GetRequiredService<IOptions<ClusteringOptions>>().Value;
-        _ = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
         var metrics = app.Services.GetRequiredService<ServerMetrics>();
         if (server.MetricsPort > 0)
         {
@@ -228,12 +219,8 @@ public static class FaceIndexServer
     {
         services.AddOptions<T>()
             .BindConfiguration(section)
-            .Validate(
-                options =>
-                {
-                    validate(options);
-                    return true;
-                });
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<T>>(new SectionValidator<T>(validate));
     }
 
     /// <summary>
@@ -282,5 +269,27 @@ public static class FaceIndexServer
         }
 
         return [.. rest];
+    }
+
+    /// <summary>
+    /// Runs a section's checks at start (ValidateOnStart): every section is checked before anything
+    /// starts, and each bad setting is reported with a message that names it (all sections' failures
+    /// together in one start-up error).
+    /// </summary>
+    private sealed class SectionValidator<T>(Action<T> validate) : IValidateOptions<T>
+        where T : class
+    {
+        public ValidateOptionsResult Validate(string? name, T options)
+        {
+            try
+            {
+                validate(options);
+                return ValidateOptionsResult.Success;
+            }
+            catch (ArgumentException ex)
+            {
+                return ValidateOptionsResult.Fail(ex.Message);
+            }
+        }
     }
 }

@@ -31,6 +31,7 @@ internal sealed class CollectionIndex : IDisposable
     private long _version;
     private long _savedVersion;
     private long _inFlight = NoPosition;
+    private List<(long FaceId, long Position)> _retry = [];
 
     /// <summary>
     /// Wraps a graph (new, or loaded from a snapshot: either way it counts as saved); a large tail is
@@ -151,41 +152,70 @@ internal sealed class CollectionIndex : IDisposable
     /// </summary>
     public int BuildStep(int batch, int threads, CancellationToken ct)
     {
-        if (!_tailOrder.TryPeek(out var first))
+        List<(long FaceId, long Position)> items;
+        if (_retry.Count > 0)
         {
-            return 0;
+            // A batch that failed or was cancelled half-way: its position is still marked in flight.
+            items = _retry;
+            _retry = [];
+        }
+        else
+        {
+            if (!_tailOrder.TryPeek(out var first))
+            {
+                return 0;
+            }
+
+            // Marked before the faces leave the queue, so that OldestUnbuilt never skips them.
+            Interlocked.Exchange(ref _inFlight, first.Position);
+            items = new List<(long, long)>(Math.Min(batch, _tailOrder.Count + 1));
+            while (items.Count < batch && _tailOrder.TryDequeue(out var queued))
+            {
+                items.Add(queued);
+            }
         }
 
-        // Marked before the faces leave the queue, so that OldestUnbuilt never skips them.
-        Interlocked.Exchange(ref _inFlight, first.Position);
         try
         {
-            return Build(batch, threads, ct);
+            Build(items, threads, ct);
         }
-        finally
+        catch
         {
-            Interlocked.Exchange(ref _inFlight, NoPosition);
+            // The faces not yet in the graph stay marked (the snapshot watermark stays before them) and
+            // are retried first by the next step.
+            _retry = items.FindAll(item => _tail.Contains(item.FaceId));
+            throw;
         }
+
+        Interlocked.Exchange(ref _inFlight, NoPosition);
+        return items.Count;
     }
 
-    private int Build(int batch, int threads, CancellationToken ct)
+    private void Build(List<(long FaceId, long Position)> items, int threads, CancellationToken ct)
     {
-        var ids = new List<long>(Math.Min(batch, _tailOrder.Count + 1));
-        var vectors = new List<FaceVector>(ids.Capacity);
-        int taken = 0;
-        while (taken < batch && _tailOrder.TryDequeue(out var queued))
+        var ids = new List<long>(items.Count);
+        var vectors = new List<FaceVector>(items.Count);
+        foreach (var (faceId, _) in items)
         {
-            taken++;
-            if (_tail.TryGetVector(queued.FaceId, out var vector))
+            if (!_tail.TryGetVector(faceId, out var vector))
             {
-                ids.Add(queued.FaceId);
-                vectors.Add(vector);
+                continue;
             }
+
+            if (_graph.Contains(faceId))
+            {
+                // Inserted by a step that was cancelled before it took the face out of the tail.
+                _tail.Remove(faceId);
+                continue;
+            }
+
+            ids.Add(faceId);
+            vectors.Add(vector);
         }
 
         if (ids.Count == 0)
         {
-            return taken;
+            return;
         }
 
         // Each face leaves the tail as soon as the graph holds it, so that the two never count a face
@@ -209,7 +239,6 @@ internal sealed class CollectionIndex : IDisposable
             ct);
 
         Interlocked.Increment(ref _version);
-        return taken;
     }
 
     /// <summary>Writes the graph's snapshot to <paramref name="path"/> (atomically) and marks it clean.</summary>
