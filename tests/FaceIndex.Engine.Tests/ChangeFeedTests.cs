@@ -44,7 +44,12 @@ public sealed class ChangeFeedTests
             if (database.TryGetPerson(FaceDatabase.DefaultCollection, "p" + row, out var person))
             {
                 stored++;
-                Assert.Equal(person.FaceIds[0], Nearest(database, Vector(row)));
+
+                // Found, while the builder may still be inserting faces into the graph (a walk during
+                // concurrent inserts is approximate: among the first five, not necessarily first).
+                var hits = new Neighbor[5];
+                int found = database.Search(FaceDatabase.DefaultCollection, Vector(row), hits);
+                Assert.Contains(person.FaceIds[0], hits[..found].Select(h => h.Id));
             }
         }
 
