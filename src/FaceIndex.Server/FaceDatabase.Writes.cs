@@ -88,6 +88,7 @@ public sealed partial class FaceDatabase
         if (face is not null && _indexes.TryGetValue(collection, out var index))
         {
             index.Remove(faceId);
+            RequestRepairIfNeeded(index);
         }
 
         return face;
@@ -104,6 +105,8 @@ public sealed partial class FaceDatabase
             {
                 index.Remove(faceId);
             }
+
+            RequestRepairIfNeeded(index);
         }
 
         return deleted;
@@ -150,6 +153,15 @@ public sealed partial class FaceDatabase
         }
 
         RequestBuild();
+    }
+
+    /// <summary>Wakes the builder when removes have passed the graph's repair threshold (the repair runs there, not here).</summary>
+    private void RequestRepairIfNeeded(CollectionIndex index)
+    {
+        if (index.Graph.NeedsRepair)
+        {
+            RequestBuild();
+        }
     }
 
     private CollectionIndex EnsureIndex(string collection) =>
