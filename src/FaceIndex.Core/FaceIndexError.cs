@@ -47,6 +47,12 @@ public enum FaceIndexError
 
     /// <summary>The requested execution provider (for example CUDA) is not available.</summary>
     ProviderUnavailable,
+
+    /// <summary>
+    /// The store's files hold a committed entry that cannot be read (a checksum or format failure):
+    /// the store refuses to open; <c>faceindex repair</c> says what it would drop and truncates.
+    /// </summary>
+    StorageCorrupted,
 }
 
 /// <summary>A domain error with its code; the message tells the caller what to fix.</summary>

@@ -25,6 +25,7 @@ internal static class Errors
         FaceIndexError.NotFound => StatusCode.NotFound,
         FaceIndexError.AlreadyExists => StatusCode.AlreadyExists,
         FaceIndexError.StorageUnavailable or FaceIndexError.ModelMissing or FaceIndexError.ProviderUnavailable => StatusCode.Unavailable,
+        FaceIndexError.StorageCorrupted => StatusCode.DataLoss,
         _ => StatusCode.Internal,
     };
 
