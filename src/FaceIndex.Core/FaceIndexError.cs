@@ -48,9 +48,12 @@ public enum FaceIndexError
     /// <summary>The requested execution provider (for example CUDA) is not available.</summary>
     ProviderUnavailable,
 
+    /// <summary>The server or database is shutting down and takes no new work.</summary>
+    ShuttingDown,
+
     /// <summary>
-    /// The store's files hold a committed entry that cannot be read (a checksum or format failure):
-    /// the store refuses to open; <c>faceindex repair</c> says what it would drop and truncates.
+    /// Stored data cannot be read (a committed log entry whose checksum or format is wrong): the store
+    /// refuses to open; <c>faceindex repair</c> says what it would drop and truncates the log there.
     /// </summary>
     StorageCorrupted,
 }

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text;
 using FaceIndex.Core;
 using FaceIndex.Storage.Internal;
 using FASTER.core;
@@ -37,7 +39,8 @@ public sealed partial class FaceStore
     /// to open with <see cref="FaceIndexError.StorageCorrupted"/>): recovers every entry before it, lists
     /// the entries from it to the end of the log, and, when <paramref name="confirm"/> agrees, checkpoints
     /// the recovered state as covering the whole log and truncates the log, so that the next open
-    /// replays nothing of the dropped entries and later writes continue at higher addresses.
+    /// replays nothing of the dropped entries and later writes continue at higher addresses. A blob
+    /// under <see cref="RepairRecordPrefix"/> records the repair.
     /// </summary>
     /// <remarks>
     /// Crash-safe: until the checkpoint is complete the store is unchanged; once it is, the next open
@@ -100,8 +103,17 @@ public sealed partial class FaceStore
                 return plan;
             }
 
+            // One entry after the dropped ones records the repair (a blob, RepairRecordPrefix + time): the
+            // log then starts past every address that a reader of the feed (an index snapshot's
+            // watermark) may hold from before, so such a reader sees its position truncated and
+            // reconciles with the store instead of trusting entries that are gone.
+            var now = DateTimeOffset.UtcNow;
+            var record = $"truncated the log at address {plan.Damage.Address}: dropped {plan.Dropped.Count} entries up to {plan.Damage.TailAddress} ({plan.Damage.Expected}; found: {plan.Damage.Found})";
+            store._lastSequence = store.Append(new PutBlobEntry(RepairRecordPrefix + now.UtcTicks.ToString(CultureInfo.InvariantCulture), Encoding.UTF8.GetBytes(record)));
+            wal.Commit(spinWait: true);
+
             long tail = wal.TailAddress;
-            var cookie = new CheckpointCookie(tail, store._nextFaceId, store._lastSequence, DateTimeOffset.UtcNow);
+            var cookie = new CheckpointCookie(tail, store._nextFaceId, store._lastSequence, now);
             if (!await kv.CheckpointAsync(cookie, ct).ConfigureAwait(false))
             {
                 throw new FaceIndexException(FaceIndexError.StorageUnavailable, $"The store at '{directory}' could not take the checkpoint of the repair; nothing was changed.");
@@ -112,6 +124,9 @@ public sealed partial class FaceStore
             return plan with { Truncated = true };
         }
     }
+
+    /// <summary>Key prefix of the blobs that record each log repair (the value says what was dropped).</summary>
+    public const string RepairRecordPrefix = "faceindex/log-repairs/";
 
     /// <summary>Opens (or creates) the write-ahead log of the store in <paramref name="directory"/>.</summary>
     internal static async Task<(IDevice Device, FasterLog Log)> OpenWalAsync(string directory, StorageOptions options, CancellationToken ct)

@@ -100,7 +100,9 @@ public sealed partial class FaceStore
             }
         }
 
-        return Replay(Math.Max(_checkpointAddress, _wal.BeginAddress), damage);
+        var replayed = Replay(Math.Max(_checkpointAddress, _wal.BeginAddress), damage);
+        _committedTail = _wal.TailAddress;
+        return replayed;
     }
 
     /// <summary>

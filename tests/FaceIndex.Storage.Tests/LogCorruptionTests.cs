@@ -66,6 +66,10 @@ public sealed class LogCorruptionTests
         Assert.All(before, id => Assert.True(store.TryGetFace(id, out _)));
         Assert.False(store.TryGetPerson("default", "victim-person", out _));
         Assert.False(store.TryGetPerson("default", "after-0", out _));
+        var record = Assert.Single(store.ListBlobKeys(FaceStore.RepairRecordPrefix));
+        Assert.True(store.TryGetBlob(record, out var text));
+        Assert.Contains($"dropped 4 entries", System.Text.Encoding.UTF8.GetString(text), StringComparison.Ordinal);
+        Assert.True(store.FeedStart > declined.Damage.TailAddress);
 
         // Writes go on after the dropped entries, and survive a crash.
         long added = (await store.AddFacesAsync("default", "new", [StoreFixture.Face(300)], StoreFixture.Model, null, null)).Faces[0].FaceId;

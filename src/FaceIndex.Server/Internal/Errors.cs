@@ -23,9 +23,10 @@ internal static class Errors
             or FaceIndexError.InvalidVector or FaceIndexError.InvalidArgument => StatusCode.InvalidArgument,
         FaceIndexError.ModelMismatch => StatusCode.FailedPrecondition,
         FaceIndexError.NotFound => StatusCode.NotFound,
-        FaceIndexError.AlreadyExists => StatusCode.AlreadyExists,
-        FaceIndexError.StorageUnavailable or FaceIndexError.ModelMissing or FaceIndexError.ProviderUnavailable => StatusCode.Unavailable,
         FaceIndexError.StorageCorrupted => StatusCode.DataLoss,
+        FaceIndexError.AlreadyExists => StatusCode.AlreadyExists,
+        FaceIndexError.StorageUnavailable or FaceIndexError.ModelMissing or FaceIndexError.ProviderUnavailable
+            or FaceIndexError.ShuttingDown => StatusCode.Unavailable,
         _ => StatusCode.Internal,
     };
 

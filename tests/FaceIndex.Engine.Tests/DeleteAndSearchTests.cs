@@ -1,8 +1,8 @@
 using FaceIndex.Index;
 using FaceIndex.Testing;
-using static FaceIndex.Server.Tests.DatabaseFixture;
+using static FaceIndex.Engine.Tests.DatabaseFixture;
 
-namespace FaceIndex.Server.Tests;
+namespace FaceIndex.Engine.Tests;
 
 /// <summary>Deletes against search: the graph is repaired by the builder, and a search counts only faces the store holds.</summary>
 public sealed class DeleteAndSearchTests

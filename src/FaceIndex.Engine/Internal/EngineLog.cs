@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 
-namespace FaceIndex.Server.Internal;
+namespace FaceIndex.Engine.Internal;
 
-/// <summary>Log messages of the database (5000–5049) and the gRPC host (5050–5099), with stable event ids. No face data, images or vectors.</summary>
-internal static partial class ServerLog
+/// <summary>Log messages of the database (5000–5049), with stable event ids. No face data, images or vectors.</summary>
+internal static partial class EngineLog
 {
     [LoggerMessage(5000, LogLevel.Information, "Database open: {Faces} faces in {Collections} collections, {Pending} queued for the graphs, in {ElapsedMs} ms")]
     public static partial void DatabaseOpened(ILogger logger, long faces, int collections, long pending, long elapsedMs);
@@ -34,6 +34,9 @@ internal static partial class ServerLog
 
     [LoggerMessage(5010, LogLevel.Information, "Indexing pauses for a bulk load ({Rate:F0} faces/s acknowledged, {Pending} faces searched exactly meanwhile)")]
     public static partial void IndexingYields(ILogger logger, double rate, long pending);
+
+    [LoggerMessage(5011, LogLevel.Information, "Indexes opened: feed replayed {Replayed} (from the snapshots' watermark {Watermark}: {Entries} log entries) in {ElapsedMs} ms")]
+    public static partial void FeedReplayed(ILogger logger, bool replayed, long watermark, long entries, long elapsedMs);
 
     [LoggerMessage(5009, LogLevel.Information, "Database closed")]
     public static partial void DatabaseClosed(ILogger logger);
