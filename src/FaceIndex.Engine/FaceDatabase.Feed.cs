@@ -97,6 +97,12 @@ public sealed partial class FaceDatabase
                         index.Remove(faceId);
                     }
 
+                    // A remove only tombstones: past the threshold, the builder repairs the graph (never this thread).
+                    if (live && index.Graph.NeedsRepair)
+                    {
+                        RequestBuild();
+                    }
+
                     break;
                 case PersonRemovedUnresolved p:
                     // An entry of an older store: which faces went is known only to the store.

@@ -17,13 +17,17 @@ namespace FaceIndex.Engine.Internal;
 /// found in one or the other (or both: results are merged by id).
 /// </para>
 /// <para>
-/// A delete removes the face from both. The builder re-checks after each insert: when the face
+/// A delete removes the face from both (in the graph, a tombstone: the builder repairs the graph
+/// later, in bounded steps; see <see cref="RepairStep"/>). The builder re-checks after each insert: when the face
 /// has left the tail by a delete while it was being inserted, the builder removes it from the
 /// graph again. Face ids are never reused, so no other face can be confused with it.
 /// </para>
 /// </remarks>
 internal sealed class CollectionIndex : IDisposable
 {
+    /// <summary>Slots one repair step rewrites at most: a few milliseconds during which adds and removes wait.</summary>
+    public const int RepairStepNodes = 512;
+
     private const long NoPosition = long.MaxValue;
     private readonly ExactIndex _tail;
     private readonly ConcurrentQueue<(long FaceId, long Position)> _tailOrder = new();
@@ -239,6 +243,23 @@ internal sealed class CollectionIndex : IDisposable
             ct);
 
         Interlocked.Increment(ref _version);
+    }
+
+    /// <summary>
+    /// One bounded step of graph repair (at most <see cref="RepairStepNodes"/> slots under the graph's
+    /// exclusive lock) when the graph asks for one; for the builder, never for a request. True when
+    /// more repair work remains.
+    /// </summary>
+    public bool RepairStep(CancellationToken ct)
+    {
+        if (!_graph.NeedsRepair)
+        {
+            return false;
+        }
+
+        bool more = _graph.RepairStep(RepairStepNodes, ct);
+        Interlocked.Increment(ref _version);
+        return more;
     }
 
     /// <summary>Writes the graph's snapshot to <paramref name="path"/> (atomically) and marks it clean.</summary>
