@@ -114,6 +114,9 @@ public sealed class FaceDatabaseTests
         await using (var database = await OpenAsync(dir))
         {
             ids = await EnrollAsync(database, 0, 800);
+
+            // A graph that holds faces, so that the close writes a snapshot to corrupt.
+            await database.WaitForIndexingAsync();
         }
 
         var snapshot = Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "index"), "*.hnsw"));
