@@ -67,9 +67,12 @@ internal static class Errors
     {
         var text = message.Length <= MaxMessageLength ? message : string.Concat(message.AsSpan(0, MaxMessageLength - 1), "…");
         var info = new ErrorInfo { Reason = reason, Domain = Domain };
-        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        if (metadata is not null)
         {
-            info.Metadata[key] = value;
+            foreach (var (key, value) in metadata)
+            {
+                info.Metadata[key] = value;
+            }
         }
 
         var status = new Google.Rpc.Status { Code = (int)code, Message = text, Details = { Any.Pack(info) } };
