@@ -233,7 +233,8 @@ internal static partial class CrashHarness
     /// Runs the workload and kills the server: after <paramref name="delayMs"/> for enrol and delete
     /// points; for checkpoint and snapshot points at the first file event of one starting after the load
     /// has run 200 ms (or after 10 s without one); for the cancel point, the load (with cancelled calls)
-    /// runs half the delay, stops for the live check, then runs again until the kill after the other half.
+    /// runs for the delay (and until 20 calls were cancelled), stops for the live check, then runs again
+    /// until the kill after half the delay.
     /// Returns false when the awaited event did not come.
     /// </summary>
     private static async Task<bool> LoadAndKillAsync(ServerProcess server, Workload workload, KillPoint point, int delayMs, int run, string data, Ledger ledger, CrashReport report)
@@ -242,14 +243,21 @@ internal static partial class CrashHarness
         {
             using (var pause = new CancellationTokenSource())
             {
+                // At least 20 calls cancelled by their clients and 50 live faces before the live check (on a busy machine the first second may see few), at most 15 s.
                 var first = workload.RunAsync(deleteHeavy: false, run, pause.Token);
-                await Task.Delay(delayMs / 2);
+                var clock = Stopwatch.StartNew();
+                await Task.Delay(delayMs);
+                while ((Interlocked.Read(ref workload.Cancelled) < 20 || ledger.LiveCount < 50) && clock.Elapsed < TimeSpan.FromSeconds(15) && !first.IsCompleted)
+                {
+                    await Task.Delay(50);
+                }
+
                 await pause.CancelAsync();
                 await first;
             }
 
             await CheckLiveAsync(server.Client, ledger, report, run);
-            delayMs -= delayMs / 2;
+            delayMs /= 2;
         }
 
         using var stop = new CancellationTokenSource();
