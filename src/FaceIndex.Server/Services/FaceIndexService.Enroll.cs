@@ -65,6 +65,12 @@ internal sealed partial class FaceIndexService
             // still go out, then the call ends with the position of the bad message.
             malformed = Errors.Rpc(e.StatusCode, RequestBinder.MalformedReason, $"Message {index} of the stream: {e.Status.Detail}");
         }
+        catch (IOException e)
+        {
+            // The client reset the stream (it cancelled the call) or its connection broke: a cancelled
+            // call, not a fault of the server. What it sent before is processed as any cancelled write.
+            throw Errors.Rpc(StatusCode.Cancelled, "CANCELLED", $"The client ended the stream after {index} messages: {e.Message}");
+        }
         finally
         {
             inFlight.Writer.TryComplete();
