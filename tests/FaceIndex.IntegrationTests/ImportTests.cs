@@ -151,7 +151,8 @@ public sealed class ImportTests
                 kill.WaitForExit();
                 signalled = $"SIGINT at {clock.Elapsed.TotalSeconds:F1} s with {ReadShared(state).Length} images stored";
             }
-        }) { IsBackground = true, Name = "import interrupter" };
+        })
+        { IsBackground = true, Name = "import interrupter" };
         watcher.Start();
         watcher.Join(TimeSpan.FromSeconds(90));
         Assert.True(signalled is not null, "the import ended, or stored nothing within 60 s, before the interrupt: " + await stdout);

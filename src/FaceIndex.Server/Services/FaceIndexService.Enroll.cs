@@ -12,7 +12,7 @@ internal sealed partial class FaceIndexService
 {
     public override async Task<V1.EnrollResponse> Enroll(V1.EnrollRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: true);
+        var collection = await CollectionAsync(request.Collection, context, write: true).ConfigureAwait(false);
         return await EnrollAsync(collection, request, context.CancellationToken).ConfigureAwait(false);
     }
 
@@ -26,10 +26,7 @@ internal sealed partial class FaceIndexService
         var ct = context.CancellationToken;
 
         // A key that cannot write anywhere is refused for the whole call, not item by item under an OK status.
-        if (Caller.Of(context).ReadOnly)
-        {
-            throw Errors.Rpc(StatusCode.PermissionDenied, "PERMISSION_DENIED", "This API key is read-only: it may not enrol or delete.");
-        }
+        await authorization.DemandAsync(UserOf(context), new CollectionScope(null), write: true).ConfigureAwait(false);
 
         using var window = new SemaphoreSlim(_options.EnrollStreamWindow);
         var inFlight = Channel.CreateUnbounded<Task<V1.EnrollStreamResult>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -88,7 +85,7 @@ internal sealed partial class FaceIndexService
         var result = new V1.EnrollStreamResult { Index = index, ClientRef = request.ClientRef };
         try
         {
-            var collection = Collection(request.Collection, context, write: true);
+            var collection = await CollectionAsync(request.Collection, context, write: true).ConfigureAwait(false);
             result.Response = await EnrollAsync(collection, request, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RpcException or FaceIndexException)
