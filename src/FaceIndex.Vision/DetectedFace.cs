@@ -15,6 +15,12 @@ public sealed record DetectedFace(FaceBox Box, float Score, IReadOnlyList<PointF
 
     /// <summary>The projected, re-normalised 128-D float embedding that <see cref="Vector"/> quantizes.</summary>
     public required float[] Embedding128 { get; init; }
+
+    /// <summary>How usable the face is for recognition: detector score, size, head pose, sharpness.</summary>
+    public required FaceQuality Quality { get; init; }
+
+    /// <summary>Age, gender and expression, when asked for (<see cref="FacePipeline.AnalyzeAsync(ReadOnlyMemory{byte}, bool, CancellationToken)"/>); else null.</summary>
+    public FaceAttributes? Attributes { get; init; }
 }
 
 /// <summary>Which face <see cref="FacePipeline.AnalyzeOneAsync"/> returns.</summary>

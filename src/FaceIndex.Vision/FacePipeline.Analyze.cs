@@ -13,14 +13,16 @@ public sealed partial class FacePipeline
     /// The whole pipeline; with <paramref name="centreCropFallback"/>, an image without a detected
     /// face is treated as one centred face (the evaluation protocol of FaceNet on LFW).
     /// </summary>
-    internal async Task<AnalysisResult> AnalyzeCoreAsync(ReadOnlyMemory<byte> image, bool centreCropFallback, CancellationToken ct)
+    internal async Task<AnalysisResult> AnalyzeCoreAsync(ReadOnlyMemory<byte> image, bool centreCropFallback, CancellationToken ct, bool attributes = false)
     {
+        // Loading the attribute models (and verifying their checksums) happens once, outside the CPU gate.
+        var estimator = attributes ? _attributes.Value : null;
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         await _prepareGate.WaitAsync(ct).ConfigureAwait(false);
         PreparedImage result;
         try
         {
-            result = Prepare(image.Span, centreCropFallback);
+            result = Prepare(image.Span, centreCropFallback, estimator);
         }
         finally
         {
@@ -118,7 +120,7 @@ public sealed partial class FacePipeline
 
     /// <summary>The CPU stages up to the embedding: decode, detect, landmarks, align. Largest face first.</summary>
     /// <remarks>Each face's aligned tensor is rented; the caller releases it with <see cref="PreparedFace.Release"/>.</remarks>
-    internal PreparedImage Prepare(ReadOnlySpan<byte> encoded, bool centreCropFallback)
+    internal PreparedImage Prepare(ReadOnlySpan<byte> encoded, bool centreCropFallback, AttributeEstimator? attributes = null)
     {
         using var image = _decoder.Decode(encoded);
         var detections = _detector.Detect(image);
@@ -138,7 +140,9 @@ public sealed partial class FacePipeline
             var points = _landmarks.Detect(image, detection.Box);
             var aligned = TensorPool.Rent();
             FaceAligner.Align(image, points, aligned);
-            faces.Add(new PreparedFace(detection, points, aligned));
+            var pose = _pose.Estimate(image, detection.Box);
+            var quality = FaceQuality.Assess(detection.Score, Math.Min(detection.Box.Width, detection.Box.Height), pose, Sharpness.LaplacianVariance(aligned));
+            faces.Add(new PreparedFace(detection, points, aligned, quality) { Attributes = attributes?.Estimate(image, detection.Box) });
         }
 
         VisionLog.ImageAnalysed(_logger, image.Width, image.Height, faces.Count);
@@ -160,6 +164,8 @@ public sealed partial class FacePipeline
         {
             Embedding512 = embedding512,
             Embedding128 = embedding128,
+            Quality = face.Quality,
+            Attributes = face.Attributes,
         };
     }
 
@@ -189,11 +195,15 @@ public sealed partial class FacePipeline
     }
 
     /// <summary>A face ready to embed; <see cref="Aligned"/> is a pooled tensor of <see cref="FaceAligner.TensorLength"/> floats.</summary>
-    internal sealed class PreparedFace(Detection detection, PointF[] points, float[] aligned)
+    internal sealed class PreparedFace(Detection detection, PointF[] points, float[] aligned, FaceQuality quality)
     {
         private float[]? _aligned = aligned;
 
         public Detection Detection { get; } = detection;
+
+        public FaceQuality Quality { get; } = quality;
+
+        public FaceAttributes? Attributes { get; init; }
 
         public PointF[] Points { get; } = points;
 

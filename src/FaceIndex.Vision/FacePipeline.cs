@@ -19,6 +19,8 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     private readonly FaceDetector _detector;
     private readonly LandmarkDetector _landmarks;
     private readonly FaceEmbedder _embedder;
+    private readonly PoseEstimator _pose;
+    private readonly Lazy<AttributeEstimator> _attributes;
     private readonly EmbeddingBatcher _batcher;
     private readonly ILogger _logger;
 
@@ -39,8 +41,18 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         _detector = new FaceDetector(bundle.ModelPath(models.Detector), options);
         _landmarks = new LandmarkDetector(bundle.ModelPath(models.Landmarks), options);
         _embedder = new FaceEmbedder(bundle.ModelPath(models.Embedder), options);
+        _pose = new PoseEstimator(bundle.ModelPath(models.Pose), options);
+        _attributes = new Lazy<AttributeEstimator>(
+            () => new AttributeEstimator(
+                bundle.VerifiedOptionalPath(models.Age, "age"),
+                bundle.VerifiedOptionalPath(models.Gender, "gender"),
+                bundle.VerifiedOptionalPath(models.Expression, "expression"),
+                options),
+            LazyThreadSafetyMode.ExecutionAndPublication);
         _batcher = new EmbeddingBatcher(_embedder, logger);
         Options = options;
+        var tail = bundle.Manifest.Identification.ImpostorTail;
+        OpenSet = tail is { Length: > 0 } ? new OpenSetCalibration(tail.Select(p => (p.Far, p.Distance))) : null;
     }
 
     /// <summary>The model-version tag that every vector from this pipeline carries (e.g. "fr512-pca128-v1").</summary>
@@ -67,6 +79,12 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
 
     /// <summary>The false-accept rate per comparison <see cref="IdentificationThreshold"/> was chosen at.</summary>
     public double IdentificationFar => _bundle.Manifest.Identification.Far;
+
+    /// <summary>
+    /// Search thresholds from a target false-positive identification rate and a gallery size, from the model's
+    /// measured impostor distribution; null when the bundle's manifest has none (then use <see cref="IdentificationThreshold"/>).
+    /// </summary>
+    public OpenSetCalibration? OpenSet { get; }
 
     /// <summary>The options the pipeline was built with.</summary>
     public VisionOptions Options { get; }
@@ -119,12 +137,24 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
+    /// As <see cref="AnalyzeAsync(ReadOnlyMemory{byte}, CancellationToken)"/>; with <paramref name="attributes"/>, each face also
+    /// carries <see cref="DetectedFace.Attributes"/> (age, gender, expression from the package's models, loaded
+    /// on first use: three more model runs per face).
+    /// </summary>
+    /// <exception cref="FaceIndexException">As the other overload; ModelMissing when an attribute model is absent or corrupt.</exception>
+    public async Task<IReadOnlyList<DetectedFace>> AnalyzeAsync(ReadOnlyMemory<byte> image, bool attributes, CancellationToken ct = default)
+    {
+        var result = await AnalyzeCoreAsync(image, centreCropFallback: false, ct, attributes).ConfigureAwait(false);
+        return result.Faces;
+    }
+
+    /// <summary>
     /// The face of an image where exactly one is required (enrolment of a person, verification):
     /// the largest face, or with <see cref="FaceSelection.ExactlyOne"/> the only one.
     /// </summary>
     /// <exception cref="FaceIndexException">
     /// NoFace when none is found; MultipleFaces under <see cref="FaceSelection.ExactlyOne"/> when several are;
-    /// ImageUnreadable, ImageTruncated, ImageTooLarge or ImageTooSmall as for <see cref="AnalyzeAsync"/>.
+    /// ImageUnreadable, ImageTruncated, ImageTooLarge or ImageTooSmall as for <see cref="AnalyzeAsync(ReadOnlyMemory{byte}, CancellationToken)"/>.
     /// </exception>
     public async Task<DetectedFace> AnalyzeOneAsync(ReadOnlyMemory<byte> image, FaceSelection selection = FaceSelection.Largest, CancellationToken ct = default)
     {
@@ -174,5 +204,10 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         _detector.Dispose();
         _landmarks.Dispose();
         _embedder.Dispose();
+        _pose.Dispose();
+        if (_attributes.IsValueCreated)
+        {
+            _attributes.Value.Dispose();
+        }
     }
 }

@@ -1,15 +1,17 @@
 using System.Collections.Concurrent;
+using FaceIndex.Vision;
 
 namespace FaceIndex.Cli.Evaluation;
 
 /// <summary>
-/// The evaluator's embedding cache, one file per pipeline fingerprint: "FIEC0002", entry count (int32),
+/// The evaluator's embedding cache, one file per pipeline fingerprint: "FIEC0003", entry count (int32),
 /// then per entry: key (string: path|size|mtime), outcome (byte), mirror flag (byte), 512 floats of the
-/// plain embedding when readable, 512 more when the mirror flag is set.
+/// plain embedding when readable, 512 more when the mirror flag is set, then when readable the face's
+/// quality measurements (6 floats: detector score, face size, yaw, pitch, roll, sharpness).
 /// </summary>
 internal sealed class EmbeddingCache
 {
-    private const string Magic = "FIEC0002";
+    private const string Magic = "FIEC0003";
     private const int Dimensions = 512;
 
     private readonly ConcurrentDictionary<string, ImageEmbedding> _entries = new(StringComparer.Ordinal);
@@ -48,7 +50,15 @@ internal sealed class EmbeddingCache
                 bool hasMirror = reader.ReadByte() != 0;
                 var plain = outcome == ImageOutcome.Unreadable ? [] : ReadVector(reader);
                 var mirrored = hasMirror ? ReadVector(reader) : null;
-                cache._entries[key] = new ImageEmbedding(outcome, plain, mirrored);
+                FaceQuality? quality = null;
+                if (outcome != ImageOutcome.Unreadable)
+                {
+                    float score = reader.ReadSingle(), size = reader.ReadSingle();
+                    var pose = new HeadPose(reader.ReadSingle(), reader.ReadSingle(), reader.ReadSingle());
+                    quality = FaceQuality.Assess(score, size, pose, reader.ReadSingle());
+                }
+
+                cache._entries[key] = new ImageEmbedding(outcome, plain, mirrored, quality);
             }
         }
         catch (EndOfStreamException)
@@ -100,6 +110,17 @@ internal sealed class EmbeddingCache
                 if (value.Mirrored is { } mirrored)
                 {
                     WriteVector(writer, mirrored);
+                }
+
+                if (value.Outcome != ImageOutcome.Unreadable)
+                {
+                    var q = value.Quality!;
+                    writer.Write(q.DetectionScore);
+                    writer.Write(q.FaceSize);
+                    writer.Write(q.Pose.Yaw);
+                    writer.Write(q.Pose.Pitch);
+                    writer.Write(q.Pose.Roll);
+                    writer.Write(q.Sharpness);
                 }
             }
         }

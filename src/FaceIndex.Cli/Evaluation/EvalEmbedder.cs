@@ -19,8 +19,11 @@ internal enum ImageOutcome : byte
     Unreadable,
 }
 
-/// <summary>The unit 512-D embedding of an image's face, and of its mirror image when asked for (both empty when unreadable).</summary>
-internal sealed record ImageEmbedding(ImageOutcome Outcome, float[] Plain, float[]? Mirrored)
+/// <summary>
+/// The unit 512-D embedding of an image's face, and of its mirror image when asked for (both empty when
+/// unreadable), with the face's quality (null when unreadable).
+/// </summary>
+internal sealed record ImageEmbedding(ImageOutcome Outcome, float[] Plain, float[]? Mirrored, FaceQuality? Quality = null)
 {
     /// <summary>The embedding of the chosen representation: plain, or flip-averaged (as the pipeline's FlipAveraging computes it).</summary>
     public float[] Embedding(bool flip)
@@ -85,7 +88,7 @@ internal sealed class EvalEmbedder
         }
         catch (Exception ex) when (ex is FaceIndexException or IOException or UnauthorizedAccessException)
         {
-            result = new ImageEmbedding(ImageOutcome.Unreadable, [], null);
+            result = new ImageEmbedding(ImageOutcome.Unreadable, [], null, null);
         }
 
         _cache?.Add(key, result);
@@ -112,7 +115,7 @@ internal sealed class EvalEmbedder
 
             var embeddings = await _pipeline.EmbedAlignedAsync(tensors, flip: false, ct).ConfigureAwait(false);
             var outcome = prepared.UsedFallback ? ImageOutcome.CentreCrop : ImageOutcome.Face;
-            return new ImageEmbedding(outcome, embeddings[0], _mirror ? embeddings[1] : null);
+            return new ImageEmbedding(outcome, embeddings[0], _mirror ? embeddings[1] : null, face.Quality);
         }
         finally
         {
