@@ -47,6 +47,9 @@ public enum FaceIndexError
 
     /// <summary>The requested execution provider (for example CUDA) is not available.</summary>
     ProviderUnavailable,
+
+    /// <summary>The face is too poor to enrol (too small, turned away, blurred, or doubtful): its quality is under the minimum.</summary>
+    FaceLowQuality,
 }
 
 /// <summary>A domain error with its code; the message tells the caller what to fix.</summary>

@@ -51,8 +51,7 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
             LazyThreadSafetyMode.ExecutionAndPublication);
         _batcher = new EmbeddingBatcher(_embedder, logger);
         Options = options;
-        var tail = bundle.Manifest.Identification.ImpostorTail;
-        OpenSet = tail is { Length: > 0 } ? new OpenSetCalibration(tail.Select(p => (p.Far, p.Distance))) : null;
+        OpenSet = bundle.Manifest.Identification.OpenSet?.ToCalibration();
     }
 
     /// <summary>The model-version tag that every vector from this pipeline carries (e.g. "fr512-pca128-v1").</summary>
@@ -81,8 +80,8 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     public double IdentificationFar => _bundle.Manifest.Identification.Far;
 
     /// <summary>
-    /// Search thresholds from a target false-positive identification rate and a gallery size, from the model's
-    /// measured impostor distribution; null when the bundle's manifest has none (then use <see cref="IdentificationThreshold"/>).
+    /// Search thresholds from a target false-positive identification rate and a gallery size, measured on
+    /// development data; null when the bundle's manifest has none (then use <see cref="IdentificationThreshold"/>).
     /// </summary>
     public OpenSetCalibration? OpenSet { get; }
 

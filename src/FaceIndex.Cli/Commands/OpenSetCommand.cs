@@ -10,13 +10,14 @@ namespace FaceIndex.Cli.Commands;
 /// <summary>
 /// <c>faceindex eval-openset IDENTITIES --distractors DIR</c>: open-set identification on development
 /// data: person templates (rank-1 and DIR at FPIR per aggregation and gallery images per person), DIR at
-/// FPIR for galleries of given sizes (filled with distractors), the FPIR the calibrated default threshold
-/// gives there, and the impostor tail that calibration uses.
+/// FPIR for galleries of given sizes (filled with distractors), the calibration grid of Search's default
+/// threshold (threshold per gallery size and FPIR) and what the calibrated threshold gives.
 /// </summary>
 internal static class OpenSetCommand
 {
     private static readonly Aggregation[] s_aggregations = [Aggregation.Nearest, Aggregation.MeanTop2, Aggregation.MeanAll, Aggregation.Centroid];
-    private static readonly double[] s_tailRates = [1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6];
+    private static readonly int[] s_gridSizes = [10, 30, 100, 300, 1000, 3000, 10000];
+    private static readonly double[] s_gridFpirs = [0.003, 0.01, 0.03, 0.1, 0.3];
 
     public static Command Create(IAnsiConsole console)
     {
@@ -30,7 +31,7 @@ internal static class OpenSetCommand
         var cache = new Option<string>("--cache") { Description = "Folder of the embedding cache (shared with eval)", DefaultValueFactory = _ => ".cache/eval" };
         var vision = new VisionCliOptions(withFlip: false);
 
-        var command = new Command("eval-openset", "Open-set identification on development data: person templates (rank-1, DIR at FPIR 1 % and 0.1 % per aggregation), DIR at FPIR 1 % and 10 % for galleries of given sizes, the calibrated default thresholds, and the impostor tail.");
+        var command = new Command("eval-openset", "Open-set identification on development data: person templates (rank-1, DIR at FPIR 1 % and 0.1 % per aggregation), DIR at FPIR 1 % and 10 % for galleries of given sizes, the calibration grid of Search's default threshold and what it gives.");
         command.Add(identities);
         command.Add(distractors);
         command.Add(sizes);
@@ -86,15 +87,16 @@ internal static class OpenSetCommand
             var distractorCodes = others.Values.Select(f => f[0]).Where(codes.ContainsKey).Select(f => codes[f]).ToList();
             var perPersonCounts = parse.GetValue(perPerson)!;
             WriteTemplates(console, identityCodes, perPersonCounts, splitCount, parse.GetValue(seed));
+            var grid = MeasureGrid(identityCodes, distractorCodes, s_gridSizes, s_gridFpirs, splitCount, parse.GetValue(seed));
+            WriteGrid(console, s_gridSizes, s_gridFpirs, grid, splitCount);
             var calibration = pipeline.OpenSet;
             if (calibration is null)
             {
-                console.MarkupLine("The model bundle has no impostor tail yet: the calibrated columns use the tail measured in this run.");
-                calibration = new OpenSetCalibration(ImpostorTail(identityCodes, distractorCodes).Where(p => p.Distance > 0).DistinctBy(p => p.Distance).Select(p => (p.Far, p.Distance)));
+                console.MarkupLine("The model bundle has no calibration grid: the calibrated columns use the grid measured in this run.");
+                calibration = new OpenSetCalibration(s_gridSizes, s_gridFpirs, grid);
             }
 
             WriteGallerySizes(console, identityCodes, distractorCodes, parse.GetValue(sizes)!, splitCount, parse.GetValue(seed), calibration);
-            WriteImpostorTail(console, identityCodes, distractorCodes);
             return 0;
         }));
         return command;
@@ -279,7 +281,7 @@ internal static class OpenSetCommand
         }
 
         console.Write(table);
-        console.MarkupLine("Real distractors: one image of each distractor person. Synthetic distractors: the re-normalised blend w·a + (1 − w)·b of two different real distractors' 128-D embeddings, w uniform in [0.25, 0.75] (blends lie nearer the average face than real faces do: a pessimistic stand-in).");
+        console.Profile.Out.Writer.WriteLine("Real distractors: one image of each distractor person. Synthetic distractors: the re-normalised blend w·a + (1 − w)·b of two different real distractors' 128-D embeddings, w uniform in [0.25, 0.75] (blends lie nearer the average face than real faces do: a pessimistic stand-in).");
     }
 
     private static List<FaceVector> Distractors(List<(FaceVector Code, float[] Unit)> real, int count, Random random, out int realCount, out int syntheticCount)
@@ -312,77 +314,57 @@ internal static class OpenSetCommand
         return result;
     }
 
-    /// <summary>Distances of every different-person pair (identities' images and distractors): for each rate, the distance under which that share falls.</summary>
-    private static List<(double Far, float Distance, long Under, long Pairs)> ImpostorTail(Dictionary<string, List<(FaceVector Code, float[] Unit)>> people, List<(FaceVector Code, float[] Unit)> distractors)
+    /// <summary>
+    /// The calibration grid: for each gallery size (enrolled identities, one image each, filled with distractors;
+    /// a random subset of them for sizes under the enrolled count), the threshold at which each FPIR is observed
+    /// on the non-mated probes, averaged over the splits.
+    /// </summary>
+    private static float[][] MeasureGrid(Dictionary<string, List<(FaceVector Code, float[] Unit)>> people, List<(FaceVector Code, float[] Unit)> distractors, int[] sizes, double[] fpirs, int splits, int seed)
     {
-        var items = new List<(int Person, FaceVector Code)>();
-        int personIndex = 0;
-        foreach (var faces in people.Values)
+        var grid = new float[sizes.Length][];
+        for (int i = 0; i < sizes.Length; i++)
         {
-            items.AddRange(faces.Select(f => (personIndex, f.Code)));
-            personIndex++;
-        }
-
-        items.AddRange(distractors.Select((f, i) => (personIndex + i, f.Code)));
-
-        // A histogram of 1/1000 steps of squared L2 over [0, 4].
-        const int Bins = 4000;
-        var histogram = new long[Bins + 1];
-        Parallel.For(0, items.Count, () => new long[Bins + 1], (i, _, local) =>
-        {
-            for (int j = i + 1; j < items.Count; j++)
+            var sums = new double[fpirs.Length];
+            for (int s = 0; s < splits; s++)
             {
-                if (items[i].Person != items[j].Person)
+                var random = new Random(seed + 1000 + s);
+                var (enrolled, strangers) = Split(people, 1, random);
+                var gallery = enrolled.Take(sizes[i]).Select(e => Person(e.Id, e.Gallery)).ToList();
+                var fill = Distractors(distractors, Math.Max(0, sizes[i] - gallery.Count), random, out _, out _);
+                gallery.AddRange(fill.Select((f, k) => new GalleryPerson("distractor-" + k.ToString(CultureInfo.InvariantCulture), [f], f)));
+                var probes = strangers.Select(c => new Probe(c, null)).ToList();
+                var nearest = OpenSetProtocol.Nearest(gallery, probes, Aggregation.Nearest).Select(n => n.Distance).ToList();
+                nearest.Sort();
+                for (int j = 0; j < fpirs.Length; j++)
                 {
-                    local[Math.Clamp((int)(Similarity.Distance(items[i].Code, items[j].Code) * 1000), 0, Bins)]++;
+                    sums[j] += OpenSetProtocol.ThresholdAtFpir(nearest, fpirs[j]) / splits;
                 }
             }
 
-            return local;
-        }, local =>
-        {
-            lock (histogram)
-            {
-                for (int b = 0; b <= Bins; b++)
-                {
-                    histogram[b] += local[b];
-                }
-            }
-        });
-
-        long pairs = histogram.Sum();
-        var tail = new List<(double, float, long, long)>();
-        foreach (var rate in s_tailRates)
-        {
-            long wanted = (long)(rate * pairs), seen = 0;
-            int bin = 0;
-            while (bin < Bins && seen + histogram[bin] <= wanted)
-            {
-                seen += histogram[bin++];
-            }
-
-            // Every pair in bins below `bin` is under bin / 1000.
-            tail.Add((rate, bin / 1000f, seen, pairs));
+            grid[i] = [.. sums.Select(x => (float)Math.Round(x, 3))];
         }
 
-        return tail;
+        return grid;
     }
 
-    private static void WriteImpostorTail(IAnsiConsole console, Dictionary<string, List<(FaceVector Code, float[] Unit)>> people, List<(FaceVector Code, float[] Unit)> distractors)
+    private static void WriteGrid(IAnsiConsole console, int[] sizes, double[] fpirs, float[][] grid, int splits)
     {
         var inv = CultureInfo.InvariantCulture;
-        var tail = ImpostorTail(people, distractors);
-        var table = new Table().Border(TableBorder.Rounded).Title(string.Create(inv, $"Impostor tail: {tail[0].Pairs:N0} different-person pairs"));
-        table.AddColumn(new TableColumn("false-accept rate").RightAligned());
-        table.AddColumn(new TableColumn("distance (L2²) under which that share falls").RightAligned());
-        table.AddColumn(new TableColumn("pairs under it").RightAligned());
-        foreach (var (far, distance, under, _) in tail)
+        var table = new Table().Border(TableBorder.Rounded).Title("Calibration grid: threshold (L2²) at which each FPIR is observed (mean of the splits)");
+        table.AddColumn(new TableColumn("gallery").RightAligned());
+        foreach (var f in fpirs)
         {
-            table.AddRow(far.ToString("G2", inv), distance.ToString("F3", inv), under.ToString("N0", inv));
+            table.AddColumn(new TableColumn(string.Create(inv, $"FPIR {f * 100:G3} %")).RightAligned());
+        }
+
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            table.AddRow([sizes[i].ToString("N0", inv), .. grid[i].Select(t => t.ToString("F3", inv))]);
         }
 
         console.Write(table);
-        console.Profile.Out.Writer.WriteLine("impostorTail (manifest identification.impostorTail): [" + string.Join(", ", tail.Select(p => string.Create(inv, $"{{ \"far\": {p.Far:G2}, \"distance\": {p.Distance:F3} }}"))) + "]");
+        var json = string.Create(inv, $"\"openSet\": {{ \"gallerySizes\": [{string.Join(", ", sizes)}], \"fpir\": [{string.Join(", ", fpirs.Select(f => f.ToString(inv)))}], \"thresholds\": [{string.Join(", ", grid.Select(r => "[" + string.Join(", ", r.Select(t => t.ToString("F3", inv))) + "]"))}], \"measuredOn\": \"{splits} splits\" }}");
+        console.Profile.Out.Writer.WriteLine("manifest identification." + json);
     }
 
     private static string Name(Aggregation aggregation) => aggregation switch

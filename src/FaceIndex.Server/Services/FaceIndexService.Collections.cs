@@ -87,6 +87,15 @@ internal sealed partial class FaceIndexService
             response.Collections++;
             response.Faces += collection.FaceCount;
             response.Persons += collection.PersonCount;
+            var (threshold, fpir) = CollectionThreshold(collection.Name, collection.FaceCount);
+            response.CollectionSearch.Add(new V1.CollectionSearchStats
+            {
+                Collection = collection.Name,
+                Faces = collection.FaceCount,
+                SearchThreshold = threshold,
+                SearchFpir = fpir,
+                MinQuality = _options.MinFaceQualityOf(collection.Name),
+            });
             if (Database.TryGetIndexStats(collection.Name, out long indexed, out long pending))
             {
                 response.IndexedFaces += indexed;

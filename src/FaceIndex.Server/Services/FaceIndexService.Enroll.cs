@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using FaceIndex.Core;
 using FaceIndex.Server.Internal;
 using FaceIndex.Storage;
+using FaceIndex.Vision;
 using Grpc.Core;
 using V1 = FaceIndex.Protocol.V1;
 
@@ -102,8 +103,10 @@ internal sealed partial class FaceIndexService
         var record = RequireCollection(collection);
         var tags = Proto.Map(request.Tags);
         List<NewFace> faces;
+        List<DetectedFace>? chosen = null;
         byte[]? contentHash = null;
-        int ignored = 0;
+        int ignored = 0, lowQuality = 0;
+        float minimum = 0;
         switch (request.InputCase)
         {
             case V1.EnrollRequest.InputOneofCase.Image:
@@ -113,8 +116,10 @@ internal sealed partial class FaceIndexService
                     return Response(stored, duplicate: true, ignored: 0);
                 }
 
-                var detected = await AnalyzeAsync(request.Image, record, ct).ConfigureAwait(false);
-                faces = SelectFaces(detected, request.FacePolicy, out ignored);
+                var detected = await AnalyzeAsync(request.Image, record, ct, request.Attributes).ConfigureAwait(false);
+                minimum = MinQuality(request.HasMinQuality, request.MinQuality, collection);
+                chosen = SelectFaces(detected, request.FacePolicy, minimum, out ignored, out lowQuality);
+                faces = chosen.ConvertAll(f => new NewFace(f.Vector, new BoundingBox(f.Box.X, f.Box.Y, f.Box.Width, f.Box.Height), f.Score));
                 break;
             case V1.EnrollRequest.InputOneofCase.Vector:
                 faces = [new NewFace(ParseVector(request.Vector, record), null, 0f)];
@@ -130,11 +135,27 @@ internal sealed partial class FaceIndexService
             metrics.Enrolled(result.Faces.Count);
         }
 
-        return Response(result.Faces, result.Duplicate, ignored);
+        var response = Response(result.Faces, result.Duplicate, ignored);
+        response.FacesLowQuality = lowQuality;
+        if (chosen is not null && !result.Duplicate)
+        {
+            // The stored faces come back in the order they were given.
+            for (int i = 0; i < response.Faces.Count && i < chosen.Count; i++)
+            {
+                response.Faces[i].Quality = QualityMessage(chosen[i].Quality, minimum);
+                response.Faces[i].Attributes = AttributesMessage(chosen[i].Attributes);
+            }
+        }
+
+        return response;
     }
 
-    /// <summary>The faces that the policy enrols (faces come largest first).</summary>
-    private static List<NewFace> SelectFaces(IReadOnlyList<Vision.DetectedFace> detected, V1.FacePolicy policy, out int ignored)
+    /// <summary>
+    /// The faces that the policy enrols (faces come largest first). Under FACE_POLICY_ALL the faces under the
+    /// quality minimum are left out (counted in <paramref name="lowQuality"/>); the face that LARGEST or
+    /// EXACTLY_ONE picks, or every face under ALL, being under it is FACE_LOW_QUALITY with the reasons.
+    /// </summary>
+    private static List<DetectedFace> SelectFaces(IReadOnlyList<DetectedFace> detected, V1.FacePolicy policy, float minimum, out int ignored, out int lowQuality)
     {
         if (detected.Count == 0)
         {
@@ -148,11 +169,27 @@ internal sealed partial class FaceIndexService
 
         int take = policy == V1.FacePolicy.All ? detected.Count : 1;
         ignored = detected.Count - take;
-        var faces = new List<NewFace>(take);
+        lowQuality = 0;
+        var faces = new List<DetectedFace>(take);
         for (int i = 0; i < take; i++)
         {
-            var face = detected[i];
-            faces.Add(new NewFace(face.Vector, new BoundingBox(face.Box.X, face.Box.Y, face.Box.Width, face.Box.Height), face.Score));
+            if (detected[i].Quality.Score >= minimum)
+            {
+                faces.Add(detected[i]);
+            }
+            else
+            {
+                lowQuality++;
+            }
+        }
+
+        if (faces.Count == 0)
+        {
+            var worst = detected[0];
+            string which = take == 1 ? "The face" : $"None of the {take} faces is good enough to enrol; the largest";
+            Errors.Throw(
+                FaceIndexError.FaceLowQuality,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{which} (box {worst.Box.X:F0},{worst.Box.Y:F0} {worst.Box.Width:F0}×{worst.Box.Height:F0}) is not good enough to enrol: {worst.Quality.Explain(minimum)}. Send a sharp, frontal photo with a larger face, or lower min_quality."));
         }
 
         return faces;

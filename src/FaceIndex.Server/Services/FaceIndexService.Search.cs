@@ -25,20 +25,28 @@ internal sealed partial class FaceIndexService
             Errors.ThrowInvalid($"ef must lie in [0, {MaxEf}] (0 = the server's default); got {request.Ef}.");
         }
 
-        float threshold = Threshold(request.HasThreshold, request.Threshold, runtime.MatchThreshold);
         var record = RequireCollection(collection);
-        var response = new V1.SearchResponse { Threshold = threshold };
+        var (threshold, fpir) = SearchThreshold(request, collection, record.FaceCount);
+        float minimum = MinQuality(request.HasMinQuality, request.MinQuality, collection);
+        var response = new V1.SearchResponse { Threshold = threshold, Fpir = fpir, MinQuality = minimum };
         switch (request.InputCase)
         {
             case V1.SearchRequest.InputOneofCase.Vector:
                 response.Faces.Add(Identify(collection, ParseVector(request.Vector, record), topK, request.Ef, threshold));
                 break;
             case V1.SearchRequest.InputOneofCase.Image:
-                foreach (var face in await AnalyzeAsync(request.Image, record, context.CancellationToken).ConfigureAwait(false))
+                foreach (var face in await AnalyzeAsync(request.Image, record, context.CancellationToken, request.Attributes).ConfigureAwait(false))
                 {
-                    var matches = Identify(collection, face.Vector, topK, request.Ef, threshold);
+                    // A face under the quality minimum is reported with its reasons, never matched: poor faces
+                    // (small, blurred, turned away) embed near one another whoever they show.
+                    bool poor = face.Quality.Score < minimum;
+                    var matches = poor
+                        ? new V1.FaceMatches { Unknown = true, LowQuality = true, QualityMessage = face.Quality.Explain(minimum) }
+                        : Identify(collection, face.Vector, topK, request.Ef, threshold);
                     matches.Box = Proto.Box(face.Box);
                     matches.DetectionScore = face.Score;
+                    matches.Quality = QualityMessage(face.Quality, minimum);
+                    matches.Attributes = AttributesMessage(face.Attributes);
                     response.Faces.Add(matches);
                 }
 
@@ -142,12 +150,43 @@ internal sealed partial class FaceIndexService
             }
 
             matches.Unknown = matches.Matches.Count == 0;
+            AddPersons(matches);
             metrics.Searched(!matches.Unknown);
             return matches;
         }
         finally
         {
             ArrayPool<Neighbor>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>
+    /// The matched persons, best first: each once, scored by their nearest face among the matches (the
+    /// aggregation chosen by measurement: README "Person templates").
+    /// </summary>
+    private static void AddPersons(V1.FaceMatches matches)
+    {
+        foreach (var match in matches.Matches)
+        {
+            // Matches come nearest first, so a person's first match is their nearest face.
+            V1.PersonMatch? known = null;
+            foreach (var person in matches.Persons)
+            {
+                if (person.PersonId == match.PersonId)
+                {
+                    known = person;
+                    break;
+                }
+            }
+
+            if (known is null)
+            {
+                matches.Persons.Add(new V1.PersonMatch { PersonId = match.PersonId, Distance = match.Distance, Similarity = match.Similarity, FaceId = match.FaceId, FacesMatched = 1 });
+            }
+            else
+            {
+                known.FacesMatched++;
+            }
         }
     }
 }

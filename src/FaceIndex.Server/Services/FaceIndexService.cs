@@ -121,7 +121,7 @@ internal sealed partial class FaceIndexService(
     }
 
     /// <summary>Faces of an image, largest first, with the model check of the collection.</summary>
-    private async Task<IReadOnlyList<DetectedFace>> AnalyzeAsync(Google.Protobuf.ByteString image, CollectionRecord? collection, CancellationToken ct)
+    private async Task<IReadOnlyList<DetectedFace>> AnalyzeAsync(Google.Protobuf.ByteString image, CollectionRecord? collection, CancellationToken ct, bool attributes = false)
     {
         if (collection is not null && !string.Equals(collection.ModelVersion, Pipeline.ModelVersion, StringComparison.Ordinal))
         {
@@ -130,7 +130,7 @@ internal sealed partial class FaceIndexService(
                 $"Collection '{collection.Name}' holds vectors of model '{collection.ModelVersion}'; this server embeds images with '{Pipeline.ModelVersion}'.");
         }
 
-        return await Pipeline.AnalyzeAsync(image.Memory, ct).ConfigureAwait(false);
+        return await Pipeline.AnalyzeAsync(image.Memory, attributes, ct).ConfigureAwait(false);
     }
 
     /// <summary>The largest face of an image, or NoFace.</summary>

@@ -36,19 +36,23 @@ internal sealed class IdentificationEntry
     /// <summary>The development pair list it was chosen on.</summary>
     public required string ChosenOn { get; init; }
 
-    /// <summary>
-    /// The impostor distribution's lower tail: per-comparison false-accept rates and the distances under
-    /// which they fall, measured on development images (see <see cref="OpenSetCalibration"/>); null when not measured.
-    /// </summary>
-    public TailPoint[]? ImpostorTail { get; init; }
+    /// <summary>Search thresholds measured for gallery sizes and FPIR targets (see <see cref="OpenSetCalibration"/>); null when not measured.</summary>
+    public OpenSetGrid? OpenSet { get; init; }
 }
 
-/// <summary>One point of an impostor tail: the share of different-person pairs at or under a distance.</summary>
-internal sealed class TailPoint
+/// <summary>The open-set calibration grid of the manifest: thresholds[size][fpir].</summary>
+internal sealed class OpenSetGrid
 {
-    public required double Far { get; init; }
+    public required int[] GallerySizes { get; init; }
 
-    public required float Distance { get; init; }
+    public required double[] Fpir { get; init; }
+
+    public required float[][] Thresholds { get; init; }
+
+    /// <summary>What the grid was measured on, and the command.</summary>
+    public string MeasuredOn { get; init; } = "";
+
+    public OpenSetCalibration ToCalibration() => new(GallerySizes, Fpir, Thresholds);
 }
 
 /// <summary>The model-specific default decision threshold, chosen with the evaluator on a development set.</summary>

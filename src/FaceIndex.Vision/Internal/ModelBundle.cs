@@ -77,15 +77,15 @@ internal sealed class ModelBundle
             throw new FaceIndexException(FaceIndexError.ModelMissing, $"The model manifest in {DescribeBundle(bundleDirectory)} gives identification.threshold {manifest.Identification.Threshold}; a squared L2 distance between unit vectors lies in (0, 4). Restore model-bundle/ from git.");
         }
 
-        if (manifest.Identification.ImpostorTail is { Length: > 0 } tail)
+        if (manifest.Identification.OpenSet is { } grid)
         {
             try
             {
-                _ = new OpenSetCalibration(tail.Select(p => (p.Far, p.Distance)));
+                _ = grid.ToCalibration();
             }
             catch (ArgumentException ex)
             {
-                throw new FaceIndexException(FaceIndexError.ModelMissing, $"The model manifest in {DescribeBundle(bundleDirectory)} gives an invalid identification.impostorTail: {ex.Message} Restore model-bundle/ from git.", ex);
+                throw new FaceIndexException(FaceIndexError.ModelMissing, $"The model manifest in {DescribeBundle(bundleDirectory)} gives an invalid identification.openSet: {ex.Message} Restore model-bundle/ from git.", ex);
             }
         }
 
