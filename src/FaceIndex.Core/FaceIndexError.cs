@@ -48,6 +48,9 @@ public enum FaceIndexError
     /// <summary>The requested execution provider (for example CUDA) is not available.</summary>
     ProviderUnavailable,
 
+    /// <summary>The server or database is shutting down and takes no new work.</summary>
+    ShuttingDown,
+
     /// <summary>The face is too poor to enrol (too small, turned away, blurred, or doubtful): its quality is under the minimum.</summary>
     FaceLowQuality,
 }

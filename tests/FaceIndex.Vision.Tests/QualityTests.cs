@@ -124,7 +124,7 @@ public sealed class QualityTests(PipelineFixture fixture)
         using var canvas = new SKCanvas(target);
         using var paint = new SKPaint { ImageFilter = SKImageFilter.CreateBlur(sigma, sigma) };
         using var image = SKImage.FromBitmap(source);
-        canvas.DrawImage(image, 0, 0, paint);
+        canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Linear), paint);
         return target;
     }
 }

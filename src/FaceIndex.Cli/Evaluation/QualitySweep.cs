@@ -1,5 +1,5 @@
 using System.Globalization;
-using FaceIndex.Vision.Evaluation;
+using FaceIndex.Evaluation;
 using Spectre.Console;
 
 namespace FaceIndex.Cli.Evaluation;
