@@ -51,6 +51,12 @@ public enum FaceIndexError
     /// <summary>The server or database is shutting down and takes no new work.</summary>
     ShuttingDown,
 
+    /// <summary>
+    /// Stored data cannot be read (a committed log entry whose checksum or format is wrong): the store
+    /// refuses to open; <c>faceindex repair</c> says what it would drop and truncates the log there.
+    /// </summary>
+    StorageCorrupted,
+
     /// <summary>The face is too poor to enrol (too small, turned away, blurred, or doubtful): its quality is under the minimum.</summary>
     FaceLowQuality,
 }

@@ -1,5 +1,5 @@
+using System.Buffers;
 using FaceIndex.Core;
-using FaceIndex.Engine.Internal;
 using FaceIndex.Index;
 using FaceIndex.Storage;
 
@@ -9,16 +9,10 @@ public sealed partial class FaceDatabase
 {
     /// <summary>Creates a collection for vectors of <see cref="ModelVersion"/>; false when it exists already.</summary>
     /// <exception cref="FaceIndexException">InvalidArgument: the name is empty or too long.</exception>
-    public async Task<bool> CreateCollectionAsync(string name, CancellationToken ct = default)
+    public Task<bool> CreateCollectionAsync(string name, CancellationToken ct = default)
     {
         ThrowIfDisposed();
-        bool created = await _store.CreateCollectionAsync(name, ModelVersion, ct).ConfigureAwait(false);
-        if (created)
-        {
-            EnsureIndex(name);
-        }
-
-        return created;
+        return _store.CreateCollectionAsync(name, ModelVersion, ct);
     }
 
     /// <summary>Deletes a collection with its persons, faces and index; returns the number of faces deleted, or null when it did not exist.</summary>
@@ -26,19 +20,12 @@ public sealed partial class FaceDatabase
     {
         ThrowIfDisposed();
         long faces = _store.CountFaces(name);
-        if (!await _store.DeleteCollectionAsync(name, ct).ConfigureAwait(false))
-        {
-            return null;
-        }
-
-        // Searches in flight may still read the removed index: it is left to the collector, not disposed.
-        _indexes.TryRemove(name, out _);
-        DeleteSnapshot(name);
-        return faces;
+        return await _store.DeleteCollectionAsync(name, ct).ConfigureAwait(false) ? faces : null;
     }
 
     /// <summary>
-    /// Stores faces of a person durably, then makes them searchable. The collection must exist and
+    /// Stores faces of a person durably; they are searchable when this returns (the feed applied them
+    /// before the write completed, whatever happens to <paramref name="ct"/>). The collection must exist and
     /// hold vectors of <paramref name="modelVersion"/>; a <paramref name="contentHash"/> seen before for
     /// the same person and collection returns the stored faces with <see cref="AddFacesResult.Duplicate"/>.
     /// </summary>
@@ -53,67 +40,49 @@ public sealed partial class FaceDatabase
         CancellationToken ct = default)
     {
         ThrowIfDisposed();
-
-        // Not cancelled once submitted: an acknowledged write must reach the index.
-        var result = await _store.AddFacesAsync(collection, personId, faces, modelVersion, contentHash, tags, ct).ConfigureAwait(false);
-        if (!result.Duplicate)
-        {
-            Index(collection, result.Faces);
-        }
-
-        return result;
+        return await _store.AddFacesAsync(collection, personId, faces, modelVersion, contentHash, tags, ct).ConfigureAwait(false);
     }
 
     /// <summary>Several add-faces requests with one durable commit; all-or-nothing for invalid items (see <see cref="FaceStore.AddFacesBatchAsync"/>).</summary>
     public async Task<IReadOnlyList<AddFacesResult>> AddFacesBatchAsync(IReadOnlyList<AddFacesRequest> items, CancellationToken ct = default)
     {
         ThrowIfDisposed();
-        var results = await _store.AddFacesBatchAsync(items, ct).ConfigureAwait(false);
-        for (int i = 0; i < results.Count; i++)
-        {
-            if (!results[i].Duplicate)
-            {
-                Index(items[i].Collection, results[i].Faces);
-            }
-        }
+        return await _store.AddFacesBatchAsync(items, ct).ConfigureAwait(false);
+    }
 
-        return results;
+    /// <summary>Replaces a person's metadata durably (the person is created without faces when absent).</summary>
+    public Task SetPersonMetadataAsync(string collection, string personId, IReadOnlyDictionary<string, string> metadata, CancellationToken ct = default)
+    {
+        ThrowIfDisposed();
+        return _store.SetPersonMetadataAsync(collection, personId, metadata, ct);
     }
 
     /// <summary>Deletes a face durably and removes it from search; returns it, or null when the collection holds no such face.</summary>
     public async Task<FaceRecord?> DeleteFaceAsync(string collection, long faceId, CancellationToken ct = default)
     {
         ThrowIfDisposed();
-        var face = await _store.DeleteFaceAsync(collection, faceId, ct).ConfigureAwait(false);
-        if (face is not null && _indexes.TryGetValue(collection, out var index))
-        {
-            index.Remove(faceId);
-        }
-
-        return face;
+        return await _store.DeleteFaceAsync(collection, faceId, ct).ConfigureAwait(false);
     }
 
     /// <summary>Deletes a person and all their faces durably; returns the deleted face ids, or null when no such person exists.</summary>
     public async Task<IReadOnlyList<long>?> DeletePersonAsync(string collection, string personId, CancellationToken ct = default)
     {
         ThrowIfDisposed();
-        var deleted = await _store.DeletePersonAsync(collection, personId, ct).ConfigureAwait(false);
-        if (deleted is not null && _indexes.TryGetValue(collection, out var index))
-        {
-            foreach (long faceId in deleted)
-            {
-                index.Remove(faceId);
-            }
-        }
-
-        return deleted;
+        return await _store.DeletePersonAsync(collection, personId, ct).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// The up to <c>results.Length</c> nearest faces of a collection to <paramref name="query"/>, best first
-    /// (scores are int8 dot products: see <see cref="Similarity"/>). <paramref name="ef"/> is the graph search
-    /// breadth (0 = <see cref="IndexOptions.EfSearch"/>); small collections are scanned exactly.
+    /// The up to <c>results.Length</c> nearest faces of a collection to <paramref name="query"/> that the
+    /// store holds, best first (scores are int8 dot products: see <see cref="Similarity"/>): as many as
+    /// asked whenever the collection holds that many. <paramref name="ef"/> is the graph search breadth
+    /// (0 = <see cref="IndexOptions.EfSearch"/>); small collections are scanned exactly.
     /// </summary>
+    /// <remarks>
+    /// The index may still hold a face that the store has deleted (its removal from the index follows
+    /// the store's commit): such faces are dropped before counting, and the index is asked again for
+    /// twice as many until enough remain or it has no more. Allocates nothing unless that happens
+    /// (then a pooled buffer).
+    /// </remarks>
     /// <exception cref="FaceIndexException">NotFound: no such collection.</exception>
     public int Search(string collection, in FaceVector query, Span<Neighbor> results, int ef = 0)
     {
@@ -122,36 +91,61 @@ public sealed partial class FaceDatabase
             throw new FaceIndexException(FaceIndexError.NotFound, $"Collection '{collection}' does not exist.");
         }
 
-        return index.Search(query, results, ef > 0 ? ef : _indexOptions.EfSearch, _indexing.ExactSearchBelow);
-    }
-
-    private void Index(string collection, IReadOnlyList<FaceRecord> faces)
-    {
-        var index = EnsureIndex(collection);
-        foreach (var face in faces)
+        int k = results.Length;
+        int breadth = ef > 0 ? ef : _indexOptions.EfSearch;
+        int found = index.Search(query, results, breadth, _indexing.ExactSearchBelow);
+        int stored = KeepStored(collection, results[..found]);
+        if (stored == k || found < k)
         {
-            index.Add(face.FaceId, face.Vector);
+            return stored;
+        }
 
-            // A delete of this face or its person that committed with this write (or just after it)
-            // may have run its index removal before this insert: the store, which applied both in
-            // order, decides. Either the delete's removal follows this insert, or this check sees it.
-            if (!_store.TryGetFacePerson(collection, face.FaceId, out _))
+        // Some of the k were deleted from the store: over-fetch until k stored ones remain or the index runs out.
+        int request = k;
+        while (found == request && stored < k && request < int.MaxValue / 4)
+        {
+            request *= 2;
+            var rented = ArrayPool<Neighbor>.Shared.Rent(request);
+            try
             {
-                index.Remove(face.FaceId);
+                var wider = rented.AsSpan(0, request);
+                found = index.Search(query, wider, Math.Max(breadth, request), _indexing.ExactSearchBelow);
+                stored = KeepStored(collection, wider[..found]);
+                wider[..Math.Min(stored, k)].CopyTo(results);
+            }
+            finally
+            {
+                ArrayPool<Neighbor>.Shared.Return(rented);
             }
         }
 
-        Interlocked.Add(ref _acknowledgedFaces, faces.Count);
-
-        // A delete of the collection that raced with this write: whichever ran last drops the index.
-        if (!_store.ContainsCollection(collection) && _indexes.TryRemove(new KeyValuePair<string, CollectionIndex>(collection, index)))
-        {
-            return;
-        }
-
-        RequestBuild();
+        return Math.Min(stored, k);
     }
 
-    private CollectionIndex EnsureIndex(string collection) =>
-        _indexes.GetOrAdd(collection, static (name, options) => new CollectionIndex(name, new HnswIndex(options)), _indexOptions);
+    /// <summary>Moves the neighbours the store still holds in <paramref name="collection"/> to the front, in order; returns their number.</summary>
+    private int KeepStored(string collection, Span<Neighbor> neighbors)
+    {
+        int kept = 0;
+        for (int i = 0; i < neighbors.Length; i++)
+        {
+            if (_store.TryGetFacePerson(collection, neighbors[i].Id, out _))
+            {
+                neighbors[kept++] = neighbors[i];
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>The code of a searchable face of a collection (from the index, no store read); false when the collection's index does not hold it.</summary>
+    public bool TryGetIndexedVector(string collection, long faceId, out FaceVector vector)
+    {
+        if (collection is not null && _indexes.TryGetValue(collection, out var index))
+        {
+            return index.TryGetVector(faceId, out vector);
+        }
+
+        vector = default;
+        return false;
+    }
 }

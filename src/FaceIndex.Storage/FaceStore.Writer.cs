@@ -25,7 +25,28 @@ public sealed partial class FaceStore
         var op = new WriteOp<T>(run);
         ObjectDisposedException.ThrowIf(!_requests.Writer.TryWrite(op), this);
 
-        return ct.CanBeCanceled ? op.Task.WaitAsync(ct) : op.Task;
+        var task = ct.CanBeCanceled ? op.Task.WaitAsync(ct) : op.Task;
+        return StoreTelemetry.Source.HasListeners() || StoreTelemetry.WriteDuration.Enabled ? Traced(task) : task;
+    }
+
+    /// <summary>The request's wait for its durable commit as a <c>store.commit</c> span and a duration sample.</summary>
+    private static async Task<T> Traced<T>(Task<T> task)
+    {
+        using var activity = StoreTelemetry.Source.StartActivity("store.commit");
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await task.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
+        finally
+        {
+            StoreTelemetry.WriteDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
     }
 
     /// <summary>Appends an entry to the log and applies it; returns its address (the sequence number). Writer only.</summary>
@@ -34,6 +55,7 @@ public sealed partial class FaceStore
         WalCodec.Encode(entry, _entryWriter);
         var address = _wal.Enqueue(_entryWriter.WrittenSpan);
         Apply(entry, address);
+        RecordForFeed(entry, address, _entryWriter.WrittenSpan);
         _pendingSequence = address;
         return address;
     }
@@ -107,8 +129,12 @@ public sealed partial class FaceStore
 
         try
         {
+            long started = Stopwatch.GetTimestamp();
             await CommitWithinTimeoutAsync().ConfigureAwait(false);
+            StoreTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            StoreTelemetry.CommitBatch.Record(_batch.Count);
             Volatile.Write(ref _lastSequence, _pendingSequence);
+            PublishCommitted();
             foreach (var op in _batch)
             {
                 op.Complete();
@@ -126,6 +152,7 @@ public sealed partial class FaceStore
         finally
         {
             _batch.Clear();
+            _uncommitted.Clear();
         }
     }
 
@@ -175,7 +202,7 @@ public sealed partial class FaceStore
 
             _checkpointAddress = address;
             Volatile.Write(ref _lastCheckpointTicks, cookie.TakenAt.UtcTicks);
-            _wal.TruncateUntil(address);
+            _wal.TruncateUntil(TruncationPoint(address));
             await CommitWithinTimeoutAsync().ConfigureAwait(false);
             StoreLog.CheckpointTaken(_logger, address, started.ElapsedMilliseconds);
             op.Complete();

@@ -21,6 +21,12 @@ public sealed record DetectedFace(FaceBox Box, float Score, IReadOnlyList<PointF
 
     /// <summary>Age, gender and expression, when asked for (<see cref="FacePipeline.AnalyzeAsync(ReadOnlyMemory{byte}, bool, CancellationToken)"/>); else null.</summary>
     public FaceAttributes? Attributes { get; init; }
+
+    /// <summary>
+    /// The aligned face the model embedded, as a 112×112 JPEG, when <see cref="VisionOptions.ThumbnailQuality"/>
+    /// is set; otherwise null. Personal data: a picture of the person's face.
+    /// </summary>
+    public byte[]? Thumbnail { get; init; }
 }
 
 /// <summary>Which face <see cref="FacePipeline.AnalyzeOneAsync"/> returns.</summary>

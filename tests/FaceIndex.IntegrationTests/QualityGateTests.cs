@@ -111,6 +111,28 @@ public sealed class QualityGateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_poor_face_picked_by_position_is_FACE_LOW_QUALITY_naming_its_position()
+    {
+        var client = _host.Client;
+        var photo = ByteString(TwoFaces());
+        var faces = (await client.SearchAsync(new SearchRequest { Image = photo, MinQuality = 0 })).Faces;
+        Assert.Equal(2, faces.Count);
+        int poor = faces[0].Quality.Score < 0.3f ? 0 : 1, good = 1 - poor;
+        Assert.True(faces[good].Quality.Score >= 0.3f && faces[poor].Quality.Score < 0.3f, $"qualities {faces[0].Quality.Score}, {faces[1].Quality.Score}");
+
+        await client.CreateCollectionAsync(new CreateCollectionRequest { Name = "bypos" });
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.EnrollAsync(new EnrollRequest { Collection = "bypos", PersonId = "p", Image = photo, FaceIndices = { good, poor } }).ResponseAsync);
+        Assert.Equal("FACE_LOW_QUALITY", error.Trailers.GetValue("faceindex-reason"));
+        Assert.Contains($"Face {poor} ", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("blurred", error.Status.Detail, StringComparison.Ordinal);
+
+        var reply = await client.EnrollAsync(new EnrollRequest { Collection = "bypos", PersonId = "p", Image = photo, FaceIndices = { good } });
+        var face = Assert.Single(reply.Faces);
+        Assert.Equal(faces[good].Box.X, face.Box.X);
+        Assert.Equal(1, reply.FacesIgnored);
+    }
+
+    [Fact]
     public async Task A_bad_min_quality_is_invalid_argument()
     {
         var error = await Assert.ThrowsAsync<RpcException>(() => _host.Client.SearchAsync(new SearchRequest { Image = Deepface.Bytes("img1.jpg"), MinQuality = 1.5f }).ResponseAsync);

@@ -11,7 +11,7 @@ namespace FaceIndex.Vision.Tests;
 [Collection(PipelineCollection.Name)]
 public sealed class QualityTests(PipelineFixture fixture)
 {
-    /// <summary>The minimum the server uses by default (Server:MinFaceQuality).</summary>
+    /// <summary>A minimum a little stricter than the server's default (Server:MinFaceQuality, 0.3).</summary>
     private const float Minimum = 0.4f;
 
     private readonly FacePipeline _pipeline = fixture.Pipeline;
@@ -114,7 +114,7 @@ public sealed class QualityTests(PipelineFixture fixture)
         using var canvas = new SKCanvas(target);
         canvas.Scale(-1, 1, source.Width / 2f, 0);
         using var image = SKImage.FromBitmap(source);
-        canvas.DrawImage(image, 0, 0);
+        canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Linear));
         return target;
     }
 

@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using FaceIndex.Core;
 using FaceIndex.Server.Internal;
 using FaceIndex.Storage;
-using FaceIndex.Vision;
 using Grpc.Core;
 using V1 = FaceIndex.Protocol.V1;
 
@@ -25,6 +24,13 @@ internal sealed partial class FaceIndexService
     public override async Task EnrollStream(IAsyncStreamReader<V1.EnrollRequest> requestStream, IServerStreamWriter<V1.EnrollStreamResult> responseStream, ServerCallContext context)
     {
         var ct = context.CancellationToken;
+
+        // A key that cannot write anywhere is refused for the whole call, not item by item under an OK status.
+        if (Caller.Of(context).ReadOnly)
+        {
+            throw Errors.Rpc(StatusCode.PermissionDenied, "PERMISSION_DENIED", "This API key is read-only: it may not enrol or delete.");
+        }
+
         using var window = new SemaphoreSlim(_options.EnrollStreamWindow);
         var inFlight = Channel.CreateUnbounded<Task<V1.EnrollStreamResult>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var writer = Task.Run(
@@ -100,10 +106,16 @@ internal sealed partial class FaceIndexService
     private async Task<V1.EnrollResponse> EnrollAsync(string collection, V1.EnrollRequest request, CancellationToken ct)
     {
         var personId = PersonId(request.PersonId);
+        if (!Enum.IsDefined(request.FacePolicy))
+        {
+            Errors.ThrowInvalid($"face_policy {(int)request.FacePolicy} is not a FacePolicy (0 = unspecified, 1 = largest, 2 = all, 3 = exactly one).");
+        }
+
         var record = RequireCollection(collection);
         var tags = Proto.Map(request.Tags);
         List<NewFace> faces;
-        List<DetectedFace>? chosen = null;
+        List<Vision.DetectedFace>? chosen = null;
+        List<byte[]?>? pictures = null;
         byte[]? contentHash = null;
         int ignored = 0, lowQuality = 0;
         float minimum = 0;
@@ -118,8 +130,18 @@ internal sealed partial class FaceIndexService
 
                 var detected = await AnalyzeAsync(request.Image, record, ct, request.Attributes).ConfigureAwait(false);
                 minimum = MinQuality(request.HasMinQuality, request.MinQuality, collection);
-                chosen = SelectFaces(detected, request.FacePolicy, minimum, out ignored, out lowQuality);
+                if (request.FaceIndices.Count > 0)
+                {
+                    chosen = SelectIndices(detected, request.FaceIndices, minimum);
+                    ignored = detected.Count - chosen.Count;
+                }
+                else
+                {
+                    chosen = SelectFaces(detected, request.FacePolicy, minimum, out ignored, out lowQuality);
+                }
+
                 faces = chosen.ConvertAll(f => new NewFace(f.Vector, new BoundingBox(f.Box.X, f.Box.Y, f.Box.Width, f.Box.Height), f.Score));
+                pictures = chosen.ConvertAll(f => f.Thumbnail);
                 break;
             case V1.EnrollRequest.InputOneofCase.Vector:
                 faces = [new NewFace(ParseVector(request.Vector, record), null, 0f)];
@@ -133,6 +155,11 @@ internal sealed partial class FaceIndexService
         if (!result.Duplicate)
         {
             metrics.Enrolled(result.Faces.Count);
+            ServerTelemetry.FacesEnrolled.Add(result.Faces.Count, new KeyValuePair<string, object?>("collection", collection));
+            if (pictures is not null)
+            {
+                await thumbnails.StoreAsync(result.Faces, pictures, ct).ConfigureAwait(false);
+            }
         }
 
         var response = Response(result.Faces, result.Duplicate, ignored);
@@ -151,11 +178,47 @@ internal sealed partial class FaceIndexService
     }
 
     /// <summary>
+    /// The faces at the request's positions (in the detector's largest-first order, as Search lists them). A face
+    /// asked for by position that is under the quality minimum is FACE_LOW_QUALITY with its position and the reasons.
+    /// </summary>
+    private static List<Vision.DetectedFace> SelectIndices(IReadOnlyList<Vision.DetectedFace> detected, Google.Protobuf.Collections.RepeatedField<int> indices, float minimum)
+    {
+        if (detected.Count == 0)
+        {
+            Errors.Throw(FaceIndexError.NoFace, "No face was found in the image (faces smaller than Vision:MinFaceSize pixels are not detected).");
+        }
+
+        var faces = new List<Vision.DetectedFace>(indices.Count);
+        foreach (int index in indices)
+        {
+            if (index < 0 || index >= detected.Count)
+            {
+                Errors.ThrowInvalid($"face_indices holds {index}; the image has {detected.Count} face(s), numbered from 0 as Search lists them.");
+            }
+
+            var face = detected[index];
+            if (face.Quality.Score < minimum)
+            {
+                Errors.Throw(
+                    FaceIndexError.FaceLowQuality,
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Face {index} (box {face.Box.X:F0},{face.Box.Y:F0} {face.Box.Width:F0}×{face.Box.Height:F0}) is not good enough to enrol: {face.Quality.Explain(minimum)}. Send a sharp, frontal photo with a larger face, or lower min_quality."));
+            }
+
+            if (!faces.Contains(face))
+            {
+                faces.Add(detected[index]);
+            }
+        }
+
+        return faces;
+    }
+
+    /// <summary>
     /// The faces that the policy enrols (faces come largest first). Under FACE_POLICY_ALL the faces under the
     /// quality minimum are left out (counted in <paramref name="lowQuality"/>); the face that LARGEST or
     /// EXACTLY_ONE picks, or every face under ALL, being under it is FACE_LOW_QUALITY with the reasons.
     /// </summary>
-    private static List<DetectedFace> SelectFaces(IReadOnlyList<DetectedFace> detected, V1.FacePolicy policy, float minimum, out int ignored, out int lowQuality)
+    private static List<Vision.DetectedFace> SelectFaces(IReadOnlyList<Vision.DetectedFace> detected, V1.FacePolicy policy, float minimum, out int ignored, out int lowQuality)
     {
         if (detected.Count == 0)
         {
@@ -170,7 +233,7 @@ internal sealed partial class FaceIndexService
         int take = policy == V1.FacePolicy.All ? detected.Count : 1;
         ignored = detected.Count - take;
         lowQuality = 0;
-        var faces = new List<DetectedFace>(take);
+        var faces = new List<Vision.DetectedFace>(take);
         for (int i = 0; i < take; i++)
         {
             if (detected[i].Quality.Score >= minimum)

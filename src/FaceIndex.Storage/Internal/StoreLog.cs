@@ -8,9 +8,6 @@ internal static partial class StoreLog
     [LoggerMessage(4000, LogLevel.Information, "Store opened at {Directory}: {Faces} faces, {Persons} persons, {Collections} collections; checkpoint {CheckpointAddress}, {Replayed} log entries replayed in {ElapsedMs} ms")]
     public static partial void Opened(ILogger logger, string directory, long faces, long persons, long collections, long checkpointAddress, long replayed, long elapsedMs);
 
-    [LoggerMessage(4001, LogLevel.Warning, "Log entry at {Address} is malformed and was skipped")]
-    public static partial void MalformedEntry(ILogger logger, long address, Exception exception);
-
     [LoggerMessage(4002, LogLevel.Information, "Checkpoint covering log address {Address} taken in {ElapsedMs} ms")]
     public static partial void CheckpointTaken(ILogger logger, long address, long elapsedMs);
 
@@ -22,4 +19,7 @@ internal static partial class StoreLog
 
     [LoggerMessage(4005, LogLevel.Information, "Store closed")]
     public static partial void Closed(ILogger logger);
+
+    [LoggerMessage(4007, LogLevel.Error, "A change-feed subscriber failed; the committed writes stand")]
+    public static partial void SubscriberFailed(ILogger logger, Exception exception);
 }

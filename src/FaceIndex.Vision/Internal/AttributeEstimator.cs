@@ -31,16 +31,34 @@ internal sealed class AttributeEstimator : IDisposable
     private readonly OrtWorkerPool _gender;
     private readonly OrtWorkerPool _expression;
 
-    public AttributeEstimator(string agePath, string genderPath, string expressionPath, VisionOptions options)
+    public AttributeEstimator(ModelSource age, ModelSource gender, ModelSource expression, VisionOptions options, ProviderPlan plan)
     {
-        int workers = options.EffectiveSessions;
-        _age = new OrtWorkerPool(agePath, options, workers, [1, 3, SsrSide, SsrSide], s_ssrOutputs);
-        _gender = new OrtWorkerPool(genderPath, options, workers, [1, 3, SsrSide, SsrSide], s_ssrOutputs);
-        _expression = new OrtWorkerPool(expressionPath, options, workers, [1, 3, ExpressionSide, ExpressionSide], [("output", [1, Expressions])]);
+        int workers = options.SessionsFor(plan.Provider);
+        _age = new OrtWorkerPool(age, options, plan, workers, 1, [1, 3, SsrSide, SsrSide], s_ssrOutputs);
+        try
+        {
+            _gender = new OrtWorkerPool(gender, options, plan, workers, 1, [1, 3, SsrSide, SsrSide], s_ssrOutputs);
+            try
+            {
+                _expression = new OrtWorkerPool(expression, options, plan, workers, 1, [1, 3, ExpressionSide, ExpressionSide], [("output", [1, Expressions])]);
+            }
+            catch
+            {
+                _gender.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            _age.Dispose();
+            throw;
+        }
     }
 
-    public FaceAttributes Estimate(RgbImage image, FaceBox box)
+    /// <summary>The attributes of the face in <paramref name="fullSizeBox"/> (full-size pixels; the image may be decoded at a reduced scale).</summary>
+    public FaceAttributes Estimate(RgbImage image, FaceBox fullSizeBox)
     {
+        var box = image.ToDecoded(fullSizeBox);
         var (x, y, w, h) = SsrCrop(box, image.Width, image.Height);
         float age = RunSsr(_age, image, x, y, w, h) * 101f;
         float gender = RunSsr(_gender, image, x, y, w, h);

@@ -23,15 +23,15 @@ internal sealed class PoseEstimator : IDisposable
 
     private readonly OrtWorkerPool _pool;
 
-    public PoseEstimator(string modelPath, VisionOptions options)
+    public PoseEstimator(ModelSource model, VisionOptions options, ProviderPlan plan)
     {
-        _pool = new OrtWorkerPool(modelPath, options, options.EffectiveSessions, [1, 3, Side, Side], [("output", [1, Bins]), ("617", [1, Bins]), ("618", [1, Bins])]);
+        _pool = new OrtWorkerPool(model, options, plan, options.SessionsFor(plan.Provider), 1, [1, 3, Side, Side], [("output", [1, Bins]), ("617", [1, Bins]), ("618", [1, Bins])]);
     }
 
-    /// <summary>Yaw, pitch and roll in degrees of the face in <paramref name="box"/>.</summary>
+    /// <summary>Yaw, pitch and roll in degrees of the face in <paramref name="box"/> (full-size pixels; the image may be decoded at a reduced scale).</summary>
     public HeadPose Estimate(RgbImage image, FaceBox box)
     {
-        var (x, y, w, h) = CropOf(box, image.Width, image.Height);
+        var (x, y, w, h) = CropOf(image.ToDecoded(box), image.Width, image.Height);
         var worker = _pool.Rent();
         try
         {
