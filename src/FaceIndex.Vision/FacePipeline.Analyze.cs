@@ -118,7 +118,7 @@ public sealed partial class FacePipeline
 
     /// <summary>The CPU stages up to the embedding: decode, detect, landmarks, align. Largest face first.</summary>
     /// <remarks>Each face's aligned tensor is rented; the caller releases it with <see cref="PreparedFace.Release"/>.</remarks>
-    internal PreparedImage Prepare(ReadOnlySpan<byte> encoded, bool centreCropFallback)
+    internal PreparedImage Prepare(ReadOnlySpan<byte> encoded, bool centreCropFallback, bool dlibChips = false)
     {
         using var image = _decoder.Decode(encoded);
         var detections = _detector.Detect(image);
@@ -138,7 +138,14 @@ public sealed partial class FacePipeline
             var points = _landmarks.Detect(image, detection.Box);
             var aligned = TensorPool.Rent();
             FaceAligner.Align(image, points, aligned);
-            faces.Add(new PreparedFace(detection, points, aligned));
+            var face = new PreparedFace(detection, points, aligned);
+            if (dlibChips)
+            {
+                face.Chip = new float[DlibChip.TensorLength];
+                DlibChip.Align(image, points, face.Chip);
+            }
+
+            faces.Add(face);
         }
 
         VisionLog.ImageAnalysed(_logger, image.Width, image.Height, faces.Count);
@@ -198,6 +205,9 @@ public sealed partial class FacePipeline
         public PointF[] Points { get; } = points;
 
         public float[] Aligned => _aligned ?? throw new ObjectDisposedException(nameof(PreparedFace));
+
+        /// <summary>The face's 150×150 dlib chip (<see cref="DlibChip"/>), when the caller asked for it.</summary>
+        public float[]? Chip { get; set; }
 
         /// <summary>Returns the aligned tensor to the pool.</summary>
         public void Release()

@@ -41,6 +41,7 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         _embedder = new FaceEmbedder(bundle.ModelPath(models.Embedder), options);
         _batcher = new EmbeddingBatcher(_embedder, logger);
         Options = options;
+        (Registry, _dlib) = LoadModels(options);
     }
 
     /// <summary>The model-version tag that every vector from this pipeline carries (e.g. "fr512-pca128-v1").</summary>
@@ -124,7 +125,7 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     /// </summary>
     /// <exception cref="FaceIndexException">
     /// NoFace when none is found; MultipleFaces under <see cref="FaceSelection.ExactlyOne"/> when several are;
-    /// ImageUnreadable, ImageTruncated, ImageTooLarge or ImageTooSmall as for <see cref="AnalyzeAsync"/>.
+    /// ImageUnreadable, ImageTruncated, ImageTooLarge or ImageTooSmall as for <see cref="AnalyzeAsync(ReadOnlyMemory{byte}, CancellationToken)"/>.
     /// </exception>
     public async Task<DetectedFace> AnalyzeOneAsync(ReadOnlyMemory<byte> image, FaceSelection selection = FaceSelection.Largest, CancellationToken ct = default)
     {
@@ -174,5 +175,7 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         _detector.Dispose();
         _landmarks.Dispose();
         _embedder.Dispose();
+        _dlib?.Dispose();
+        _dlibGate.Dispose();
     }
 }
