@@ -142,7 +142,7 @@ public sealed partial class FacePipeline
             if (dlibChips)
             {
                 face.Chip = new float[DlibChip.TensorLength];
-                DlibChip.Align(image, points, face.Chip);
+                DlibChip.Align(image, points, _dlibReference, face.Chip);
             }
 
             faces.Add(face);

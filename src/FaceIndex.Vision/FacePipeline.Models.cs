@@ -7,6 +7,7 @@ namespace FaceIndex.Vision;
 public sealed partial class FacePipeline
 {
     private readonly DlibEmbedder? _dlib;
+    private readonly System.Drawing.PointF[] _dlibReference;
     private readonly SemaphoreSlim _dlibGate = new(Math.Max(1, Environment.ProcessorCount));
 
     /// <summary>The embedding models this build knows (model-bundle/models.json).</summary>
@@ -52,6 +53,11 @@ public sealed partial class FacePipeline
             }
 
             var dlib = await EmbedChipsAsync(chips, ct).ConfigureAwait(false);
+            for (int i = 0; i < dlib.Length; i++)
+            {
+                dlib[i] = DlibCode.Centre(dlib[i], Registry.Dlib.CentreOrEmpty);
+            }
+
             var result = new DetectedFace[faces.Count];
             if (model.Uses(EmbedderKind.Fr512))
             {

@@ -42,6 +42,7 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         _batcher = new EmbeddingBatcher(_embedder, logger);
         Options = options;
         (Registry, _dlib) = LoadModels(options);
+        _dlibReference = DlibChip.ReferencePoints(options.DlibZoom);
     }
 
     /// <summary>The model-version tag that every vector from this pipeline carries (e.g. "fr512-pca128-v1").</summary>

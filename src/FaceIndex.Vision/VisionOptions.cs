@@ -58,6 +58,12 @@ public sealed class VisionOptions
     /// <summary>Embed each aligned face and its mirror image and average the two (twice the embedding cost). Default false.</summary>
     public bool FlipAveraging { get; set; }
 
+    /// <summary>
+    /// Zoom of the dlib chip about its centre (1 = the dlib framing). Not a configuration setting: the
+    /// evaluator varies it to measure framings; the pipeline uses <c>DlibChip.DefaultZoom</c>.
+    /// </summary>
+    internal float DlibZoom { get; set; } = Internal.DlibChip.DefaultZoom;
+
     /// <summary>Checks every setting; the message names the setting to fix.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public void Validate()

@@ -13,6 +13,7 @@ internal static class ModelsCommand
         var models = new Command("models", "Manage the face models and the projection artifact.");
         models.Add(CreateFetch(console));
         models.Add(CreateFitProjection(console));
+        models.Add(FusionFitCommand.Create(console));
         return models;
     }
 
