@@ -114,6 +114,36 @@ public sealed partial class FacePipeline
         return faces[0];
     }
 
+    /// <summary>
+    /// The evaluator's subject embedding (see <see cref="EmbedSubjectAsync(ReadOnlyMemory{byte}, bool, CancellationToken)"/>)
+    /// by one embedder: fr512's raw 512-D embedding, or the dlib model's raw unit 128-D embedding (before
+    /// its centring: <see cref="ModelRegistry.CentreDlib"/>). No mirror image.
+    /// </summary>
+    /// <exception cref="FaceIndexException">ModelMissing for the dlib model when it is not installed; otherwise as for decoding.</exception>
+    public async Task<SubjectEmbedding> EmbedSubjectAsync(ReadOnlyMemory<byte> encoded, EmbedderKind kind, CancellationToken ct = default)
+    {
+        if (kind == EmbedderKind.Fr512)
+        {
+            return await EmbedSubjectAsync(encoded, mirror: false, ct).ConfigureAwait(false);
+        }
+
+        RequireDlib();
+        var prepared = Prepare(encoded.Span, centreCropFallback: true, dlibChips: true);
+        try
+        {
+            var face = prepared.Faces[NearestCentre(prepared)];
+            var embedding = await EmbedChipsAsync([face.Chip!], ct).ConfigureAwait(false);
+            return new SubjectEmbedding(prepared.UsedFallback, embedding[0], null);
+        }
+        finally
+        {
+            foreach (var face in prepared.Faces)
+            {
+                face.Release();
+            }
+        }
+    }
+
     /// <summary>Embeds dlib chips (<see cref="DlibChip.TensorLength"/> floats each) in parallel over the dlib model's workers: one unit 128-D embedding each.</summary>
     internal async Task<float[][]> EmbedChipsAsync(IReadOnlyList<float[]> chips, CancellationToken ct)
     {

@@ -34,6 +34,15 @@ public sealed class ModelRegistry
 
     internal DlibSpec Dlib { get; }
 
+    /// <summary>The pinned SHA-256 of the converted dlib model (models/dlib128.onnx).</summary>
+    public string DlibModelSha256 => Dlib.Sha256;
+
+    /// <summary>
+    /// The dlib model's code embedding of a unit dlib embedding: minus the fitted centre, re-normalised
+    /// (what <see cref="Core.Quantizer.QuantizeUnit"/> turns into the dlib model's int8 code).
+    /// </summary>
+    public float[] CentreDlib(ReadOnlySpan<float> unit) => DlibCode.Centre(unit, Dlib.CentreOrEmpty);
+
     /// <summary>The model with this tag, if registered.</summary>
     public bool TryGet(string id, out EmbeddingModel model) => _byId.TryGetValue(id, out model!);
 

@@ -59,10 +59,10 @@ public sealed class VisionOptions
     public bool FlipAveraging { get; set; }
 
     /// <summary>
-    /// Zoom of the dlib chip about its centre (1 = the dlib framing). Not a configuration setting: the
-    /// evaluator varies it to measure framings; the pipeline uses <c>DlibChip.DefaultZoom</c>.
+    /// Zoom of the dlib model's 150×150 chip about its centre (1 = dlib's own framing). Default 1.05, chosen by
+    /// measurement (README, "Models"); the evaluator varies it to measure framings.
     /// </summary>
-    internal float DlibZoom { get; set; } = Internal.DlibChip.DefaultZoom;
+    public float DlibZoom { get; set; } = Internal.DlibChip.DefaultZoom;
 
     /// <summary>Checks every setting; the message names the setting to fix.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
@@ -78,6 +78,7 @@ public sealed class VisionOptions
         Require(NmsIouThreshold is > 0f and <= 1f, nameof(NmsIouThreshold), "must lie in (0, 1]");
         Require(MinFaceSize is >= 1 and <= 4096, nameof(MinFaceSize), "must lie in [1, 4096]");
         Require(MaxPixels >= 1024, nameof(MaxPixels), "must be at least 1024");
+        Require(DlibZoom is > 0.5f and < 2f, nameof(DlibZoom), "must lie in (0.5, 2)");
     }
 
     /// <summary>The session count actually used: <see cref="Sessions"/>, or processor count ÷ intra-op threads.</summary>

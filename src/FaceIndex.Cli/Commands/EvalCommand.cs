@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using FaceIndex.Cli.Evaluation;
+using FaceIndex.Evaluation;
 using FaceIndex.Vision;
-using FaceIndex.Vision.Evaluation;
 using Spectre.Console;
 
 namespace FaceIndex.Cli.Commands;
@@ -115,14 +115,14 @@ internal static class EvalCommand
 
             var elapsed = started.Elapsed;
             var embeddings = (fr ?? dlib)!;
-            float[]? centre = parse.GetValue(centreOff) ? [] : null;
+            bool centre = !parse.GetValue(centreOff);
             float defaultThreshold = chosen.VerificationThreshold;
 
             var summary = Summarise(set, embeddings);
             var rows = new List<ResultRow>();
             foreach (bool flipped in FlipSettings(flipMode))
             {
-                var scorer = new ModelScorer(chosen, pipeline.Projection!, fr, dlib, flipped, centre ?? pipeline.Registry.Dlib.CentreOrEmpty);
+                var scorer = new ModelScorer(chosen, pipeline.Projection!, fr, dlib, flipped, centre ? e => pipeline.Registry.CentreDlib(e) : e => e);
                 foreach (var kind in kinds)
                 {
                     if (!scorer.Supports(kind))

@@ -51,7 +51,17 @@ internal static class FusionFitCommand
             }
 
             var centreF = centre.Select(c => (float)(c / count)).ToArray();
-            var scorer = new ModelScorer(fused, pipeline.Projection!, fr, dlib, flip: false, centreF);
+            var scorer = new ModelScorer(fused, pipeline.Projection!, fr, dlib, flip: false, e =>
+            {
+                var c = new float[e.Length];
+                for (int i = 0; i < c.Length; i++)
+                {
+                    c[i] = e[i] - centreF[i];
+                }
+
+                Core.VectorMath.Normalize(c);
+                return c;
+            });
             var (m1, s1, n) = scorer.ImpostorStatistics(EmbedderKind.Fr512, files);
             var (m2, s2, _) = scorer.ImpostorStatistics(EmbedderKind.Dlib128, files);
             var inv = CultureInfo.InvariantCulture;

@@ -1,6 +1,5 @@
 using FaceIndex.Core;
 using FaceIndex.Vision;
-using FaceIndex.Vision.Internal;
 
 namespace FaceIndex.Cli.Evaluation;
 
@@ -24,8 +23,8 @@ internal sealed class ModelScorer
     /// <param name="fr">fr512 embeddings per image (needed unless the model is dlib alone).</param>
     /// <param name="dlib">dlib embeddings per image (needed when the model uses it).</param>
     /// <param name="flip">Flip-averaged fr512 embeddings.</param>
-    /// <param name="dlibCentre">The dlib code's centre (empty: none).</param>
-    public ModelScorer(EmbeddingModel model, Projection projection, IReadOnlyDictionary<string, ImageEmbedding>? fr, IReadOnlyDictionary<string, ImageEmbedding>? dlib, bool flip, float[] dlibCentre)
+    /// <param name="dlibCode">Maps a raw unit dlib embedding to the dlib code's embedding (its centring).</param>
+    public ModelScorer(EmbeddingModel model, Projection projection, IReadOnlyDictionary<string, ImageEmbedding>? fr, IReadOnlyDictionary<string, ImageEmbedding>? dlib, bool flip, Func<float[], float[]> dlibCode)
     {
         _model = model;
         if (model.Uses(EmbedderKind.Fr512))
@@ -52,7 +51,7 @@ internal sealed class ModelScorer
             {
                 if (image.Outcome != ImageOutcome.Unreadable)
                 {
-                    var centred = DlibCode.Centre(image.Plain, dlibCentre);
+                    var centred = dlibCode(image.Plain);
                     _dlibFloat[path] = centred;
                     _dlibCode[path] = Quantizer.QuantizeUnit(centred);
                 }

@@ -19,7 +19,7 @@ namespace FaceIndex.Vision.Conversion;
 /// channels appended as the conv path has more; where the conv path's map is one smaller than the pooled
 /// map (odd sizes: 8 → 3 vs 4, 4 → 1 vs 2) it gets a zero row at the bottom and a zero column at the right.
 /// </remarks>
-internal static class DlibResNetConverter
+public static class DlibResNetConverter
 {
     /// <summary>Side of the input chip.</summary>
     public const int InputSize = 150;
@@ -34,7 +34,7 @@ internal static class DlibResNetConverter
     public const string OutputName = "embedding";
 
     /// <summary>The residual stages: (block name, output channels, whether it is a down block).</summary>
-    internal static readonly (string Name, int Channels, bool Down)[] Blocks =
+    private static readonly (string Name, int Channels, bool Down)[] Blocks =
     [
         ("conv32_1", 32, false), ("conv32_2", 32, false), ("conv32_3", 32, false),
         ("conv64_down", 64, true), ("conv64_1", 64, false), ("conv64_2", 64, false), ("conv64_3", 64, false),
