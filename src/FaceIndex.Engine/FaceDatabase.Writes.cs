@@ -9,10 +9,13 @@ public sealed partial class FaceDatabase
 {
     /// <summary>Creates a collection for vectors of <see cref="ModelVersion"/>; false when it exists already.</summary>
     /// <exception cref="FaceIndexException">InvalidArgument: the name is empty or too long.</exception>
-    public async Task<bool> CreateCollectionAsync(string name, CancellationToken ct = default)
+    public Task<bool> CreateCollectionAsync(string name, CancellationToken ct = default) => CreateCollectionAsync(name, ModelVersion, ct);
+
+    /// <summary>Creates a collection for vectors of <paramref name="modelVersion"/> (a registered embedding model); false when it exists already.</summary>
+    public async Task<bool> CreateCollectionAsync(string name, string modelVersion, CancellationToken ct = default)
     {
         ThrowIfDisposed();
-        bool created = await _store.CreateCollectionAsync(name, ModelVersion, ct).ConfigureAwait(false);
+        bool created = await _store.CreateCollectionAsync(name, modelVersion, ct).ConfigureAwait(false);
         if (created)
         {
             EnsureIndex(name);

@@ -53,10 +53,6 @@ public sealed partial class FacePipeline
             }
 
             var dlib = await EmbedChipsAsync(chips, ct).ConfigureAwait(false);
-            for (int i = 0; i < dlib.Length; i++)
-            {
-                dlib[i] = DlibCode.Centre(dlib[i], Registry.Dlib.CentreOrEmpty);
-            }
 
             var result = new DetectedFace[faces.Count];
             if (model.Uses(EmbedderKind.Fr512))
@@ -116,8 +112,8 @@ public sealed partial class FacePipeline
 
     /// <summary>
     /// The evaluator's subject embedding (see <see cref="EmbedSubjectAsync(ReadOnlyMemory{byte}, bool, CancellationToken)"/>)
-    /// by one embedder: fr512's raw 512-D embedding, or the dlib model's raw unit 128-D embedding (before
-    /// its centring: <see cref="ModelRegistry.CentreDlib"/>). No mirror image.
+    /// by one embedder: fr512's raw 512-D embedding, or the dlib model's unit 128-D embedding (its code is this
+    /// ×127, as every code). No mirror image.
     /// </summary>
     /// <exception cref="FaceIndexException">ModelMissing for the dlib model when it is not installed; otherwise as for decoding.</exception>
     public async Task<SubjectEmbedding> EmbedSubjectAsync(ReadOnlyMemory<byte> encoded, EmbedderKind kind, CancellationToken ct = default)

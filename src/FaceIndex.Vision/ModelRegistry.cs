@@ -37,12 +37,6 @@ public sealed class ModelRegistry
     /// <summary>The pinned SHA-256 of the converted dlib model (models/dlib128.onnx).</summary>
     public string DlibModelSha256 => Dlib.Sha256;
 
-    /// <summary>
-    /// The dlib model's code embedding of a unit dlib embedding: minus the fitted centre, re-normalised
-    /// (what <see cref="Core.Quantizer.QuantizeUnit"/> turns into the dlib model's int8 code).
-    /// </summary>
-    public float[] CentreDlib(ReadOnlySpan<float> unit) => DlibCode.Centre(unit, Dlib.CentreOrEmpty);
-
     /// <summary>The model with this tag, if registered.</summary>
     public bool TryGet(string id, out EmbeddingModel model) => _byId.TryGetValue(id, out model!);
 
@@ -113,11 +107,6 @@ public sealed class ModelRegistry
             throw Invalid($"model tags must be unique and the default '{file.Default}' must be one of them");
         }
 
-        if (file.Dlib.CentreOrEmpty.Length is not (0 or 128) || !file.Dlib.CentreOrEmpty.All(float.IsFinite))
-        {
-            throw Invalid("dlib.centre must hold 128 finite numbers");
-        }
-
         return new ModelRegistry(models, file.Default, file.Dlib);
     }
 
@@ -155,15 +144,6 @@ internal sealed class DlibSpec
 
     public string Converter { get; init; } = "";
 
-    /// <summary>
-    /// The mean unit dlib embedding of the fitting faces: subtracted before re-normalising and quantizing.
-    /// The dlib model's embeddings lie in a narrow cone (mean cosine of different people ≈ 0.89), where
-    /// int8 rounding at ×127 costs TAR at low FAR; centred, they spread over the sphere as fr512's codes do.
-    /// </summary>
-    public float[]? Centre { get; init; }
-
-    /// <summary><see cref="Centre"/>, or empty when the file gives none.</summary>
-    internal float[] CentreOrEmpty => Centre ?? [];
 }
 
 /// <summary>The npm package holding the TFJS weights.</summary>

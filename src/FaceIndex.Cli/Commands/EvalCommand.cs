@@ -48,7 +48,6 @@ internal static class EvalCommand
         var errors = new Option<int>("--errors") { Description = "Also list up to this many misjudged pairs (each representation, at its mean threshold), worst first", DefaultValueFactory = _ => 0 };
         var model = new Option<string?>("--model") { Description = "Registered model to evaluate: fr512-pca128-v1, dlib128-v1 or fused-v1 (default: the default model of new collections)" };
         var allPairs = new Option<bool>("--all-pairs") { Description = "Also report TAR at FAR 0.1 % and 0.01 % over every pair of the list's images (identity = the image's folder)" };
-        var centreOff = new Option<bool>("--dlib-uncentred") { Description = "Quantize the dlib embedding without subtracting its centre (for measuring the code)", Hidden = true };
         var zoom = new Option<float?>("--dlib-zoom") { Description = "Zoom of the dlib chip about its centre, for measuring framings (default: the pipeline's)", Hidden = true };
         var vision = new VisionCliOptions(withFlip: false);
 
@@ -65,7 +64,6 @@ internal static class EvalCommand
         eval.Add(model);
         eval.Add(allPairs);
         eval.Add(zoom);
-        eval.Add(centreOff);
         vision.AddTo(eval);
         eval.SetAction((parse, ct) => CliErrors.RunAsync(console, async () =>
         {
@@ -115,14 +113,13 @@ internal static class EvalCommand
 
             var elapsed = started.Elapsed;
             var embeddings = (fr ?? dlib)!;
-            bool centre = !parse.GetValue(centreOff);
             float defaultThreshold = chosen.VerificationThreshold;
 
             var summary = Summarise(set, embeddings);
             var rows = new List<ResultRow>();
             foreach (bool flipped in FlipSettings(flipMode))
             {
-                var scorer = new ModelScorer(chosen, pipeline.Projection!, fr, dlib, flipped, centre ? e => pipeline.Registry.CentreDlib(e) : e => e);
+                var scorer = new ModelScorer(chosen, pipeline.Projection!, fr, dlib, flipped);
                 foreach (var kind in kinds)
                 {
                     if (!scorer.Supports(kind))

@@ -34,39 +34,11 @@ internal static class FusionFitCommand
             var files = ImageFiles.Find(parse.GetValue(images)!);
             var fr = await ProgressRunner.EmbedAllAsync(console, new EvalEmbedder(pipeline, parse.GetValue(cache), mirror: false), files, showProgress: true, ct).ConfigureAwait(false);
             var dlib = await ProgressRunner.EmbedAllAsync(console, new EvalEmbedder(pipeline, parse.GetValue(cache), mirror: false, EmbedderKind.Dlib128), files, showProgress: true, ct).ConfigureAwait(false);
-            // The dlib code's centre: the mean unit dlib embedding of the fitting faces.
-            var centre = new double[128];
-            int count = 0;
-            foreach (var e in dlib.Values)
-            {
-                if (e.Outcome != ImageOutcome.Unreadable)
-                {
-                    for (int i = 0; i < centre.Length; i++)
-                    {
-                        centre[i] += e.Plain[i];
-                    }
-
-                    count++;
-                }
-            }
-
-            var centreF = centre.Select(c => (float)(c / count)).ToArray();
-            var scorer = new ModelScorer(fused, pipeline.Projection!, fr, dlib, flip: false, e =>
-            {
-                var c = new float[e.Length];
-                for (int i = 0; i < c.Length; i++)
-                {
-                    c[i] = e[i] - centreF[i];
-                }
-
-                Core.VectorMath.Normalize(c);
-                return c;
-            });
+            var scorer = new ModelScorer(fused, pipeline.Projection!, fr, dlib, flip: false);
             var (m1, s1, n) = scorer.ImpostorStatistics(EmbedderKind.Fr512, files);
             var (m2, s2, _) = scorer.ImpostorStatistics(EmbedderKind.Dlib128, files);
             var inv = CultureInfo.InvariantCulture;
             console.WriteLine(string.Create(inv, $"{files.Count} images, {n} different-identity pairs"));
-            console.WriteLine("\"centre\": [" + string.Join(", ", centreF.Select(c => c.ToString("R", inv))) + "]");
             console.WriteLine(string.Create(inv, $"\"fusion\": {{ \"primaryMean\": {m1:F4}, \"primaryStd\": {s1:F4}, \"secondaryMean\": {m2:F4}, \"secondaryStd\": {s2:F4}, \"secondaryWeight\": 0.5 }}"));
             return 0;
         }));

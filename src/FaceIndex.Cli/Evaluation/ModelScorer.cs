@@ -23,8 +23,7 @@ internal sealed class ModelScorer
     /// <param name="fr">fr512 embeddings per image (needed unless the model is dlib alone).</param>
     /// <param name="dlib">dlib embeddings per image (needed when the model uses it).</param>
     /// <param name="flip">Flip-averaged fr512 embeddings.</param>
-    /// <param name="dlibCode">Maps a raw unit dlib embedding to the dlib code's embedding (its centring).</param>
-    public ModelScorer(EmbeddingModel model, Projection projection, IReadOnlyDictionary<string, ImageEmbedding>? fr, IReadOnlyDictionary<string, ImageEmbedding>? dlib, bool flip, Func<float[], float[]> dlibCode)
+    public ModelScorer(EmbeddingModel model, Projection projection, IReadOnlyDictionary<string, ImageEmbedding>? fr, IReadOnlyDictionary<string, ImageEmbedding>? dlib, bool flip)
     {
         _model = model;
         if (model.Uses(EmbedderKind.Fr512))
@@ -51,9 +50,8 @@ internal sealed class ModelScorer
             {
                 if (image.Outcome != ImageOutcome.Unreadable)
                 {
-                    var centred = dlibCode(image.Plain);
-                    _dlibFloat[path] = centred;
-                    _dlibCode[path] = Quantizer.QuantizeUnit(centred);
+                    _dlibFloat[path] = image.Plain;
+                    _dlibCode[path] = Quantizer.QuantizeUnit(image.Plain);
                 }
             }
         }

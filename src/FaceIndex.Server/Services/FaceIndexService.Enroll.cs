@@ -117,6 +117,7 @@ internal sealed partial class FaceIndexService
                 faces = SelectFaces(detected, request.FacePolicy, out ignored);
                 break;
             case V1.EnrollRequest.InputOneofCase.Vector:
+                RefuseVectorForFused(record);
                 faces = [new NewFace(ParseVector(request.Vector, record), null, 0f)];
                 break;
             default:
@@ -152,7 +153,7 @@ internal sealed partial class FaceIndexService
         for (int i = 0; i < take; i++)
         {
             var face = detected[i];
-            faces.Add(new NewFace(face.Vector, new BoundingBox(face.Box.X, face.Box.Y, face.Box.Width, face.Box.Height), face.Score));
+            faces.Add(new NewFace(face.Vector, new BoundingBox(face.Box.X, face.Box.Y, face.Box.Width, face.Box.Height), face.Score) { SecondaryVector = face.SecondaryVector });
         }
 
         return faces;

@@ -25,18 +25,21 @@ internal sealed partial class FaceIndexService
             Errors.ThrowInvalid($"ef must lie in [0, {MaxEf}] (0 = the server's default); got {request.Ef}.");
         }
 
-        float threshold = Threshold(request.HasThreshold, request.Threshold, runtime.MatchThreshold);
         var record = RequireCollection(collection);
+        float threshold = Threshold(request.HasThreshold, request.Threshold, DefaultMatchThreshold(record));
         var response = new V1.SearchResponse { Threshold = threshold };
         switch (request.InputCase)
         {
             case V1.SearchRequest.InputOneofCase.Vector:
+                RefuseVectorForFused(record);
                 response.Faces.Add(Identify(collection, ParseVector(request.Vector, record), topK, request.Ef, threshold));
                 break;
             case V1.SearchRequest.InputOneofCase.Image:
                 foreach (var face in await AnalyzeAsync(request.Image, record, context.CancellationToken).ConfigureAwait(false))
                 {
-                    var matches = Identify(collection, face.Vector, topK, request.Ef, threshold);
+                    var matches = face.SecondaryVector is { } secondary
+                        ? IdentifyFused(collection, ModelOf(record), face.Vector, secondary, topK, request.Ef, threshold)
+                        : Identify(collection, face.Vector, topK, request.Ef, threshold);
                     matches.Box = Proto.Box(face.Box);
                     matches.DetectionScore = face.Score;
                     response.Faces.Add(matches);
@@ -75,13 +78,25 @@ internal sealed partial class FaceIndexService
                 response.Distance = Similarity.Distance(a.Vector, b.Vector);
                 break;
             case V1.VerifyRequest.BOneofCase.PersonId:
-                RequireCollection(collection);
+                var record = RequireCollection(collection);
                 if (!Database.TryGetPerson(collection, request.PersonId, out var person) || person.FaceIds.Count == 0)
                 {
                     Errors.ThrowNotFound($"Person '{request.PersonId}' has no faces in collection '{collection}'.");
                 }
 
-                int best = int.MinValue;
+                // The probe is embedded with the collection's model; its faces are compared by that model's distance.
+                var model = ModelOf(record);
+                if (model.Id != Pipeline.Registry.Default.Id)
+                {
+                    a = await LargestFaceAsync(request.ImageA, "image_a", ct, record).ConfigureAwait(false);
+                    if (!request.HasThreshold)
+                    {
+                        threshold = model.VerificationThreshold;
+                        response.Threshold = threshold;
+                    }
+                }
+
+                float best = float.PositiveInfinity;
                 foreach (long faceId in person.FaceIds)
                 {
                     if (!Database.TryGetFace(faceId, out var face))
@@ -89,15 +104,15 @@ internal sealed partial class FaceIndexService
                         continue;
                     }
 
-                    int dot = a.Vector.Dot(face.Vector);
-                    if (dot > best)
+                    float distance = Codes.Distance(model, a.Vector, a.SecondaryVector, face.Vector, face.SecondaryVector);
+                    if (distance < best)
                     {
-                        best = dot;
+                        best = distance;
                         response.ClosestFaceId = (ulong)faceId;
                     }
                 }
 
-                response.Distance = Similarity.DistanceFromDot(best);
+                response.Distance = best;
                 break;
             default:
                 Errors.ThrowInvalid("A verify request needs image_b or person_id.");

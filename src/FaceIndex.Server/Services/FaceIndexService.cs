@@ -121,23 +121,45 @@ internal sealed partial class FaceIndexService(
         return requested;
     }
 
-    /// <summary>Faces of an image, largest first, with the model check of the collection.</summary>
+    /// <summary>Faces of an image, largest first, embedded with the collection's model (the default model without a collection).</summary>
     private async Task<IReadOnlyList<DetectedFace>> AnalyzeAsync(Google.Protobuf.ByteString image, CollectionRecord? collection, CancellationToken ct)
     {
-        if (collection is not null && !string.Equals(collection.ModelVersion, Pipeline.ModelVersion, StringComparison.Ordinal))
+        var model = collection is null ? Pipeline.Registry.Default : ModelOf(collection);
+        return await Pipeline.AnalyzeAsync(image.Memory, model, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The registered model of a collection's faces, or ModelMismatch when this server does not know it.</summary>
+    private EmbeddingModel ModelOf(CollectionRecord collection)
+    {
+        if (!Pipeline.Registry.TryGet(collection.ModelVersion, out var model))
         {
             Errors.Throw(
                 FaceIndexError.ModelMismatch,
-                $"Collection '{collection.Name}' holds vectors of model '{collection.ModelVersion}'; this server embeds images with '{Pipeline.ModelVersion}'.");
+                $"Collection '{collection.Name}' holds vectors of model '{collection.ModelVersion}', which this server cannot embed (it knows {Pipeline.Registry.Names}).");
         }
 
-        return await Pipeline.AnalyzeAsync(image.Memory, ct).ConfigureAwait(false);
+        return model;
     }
 
-    /// <summary>The largest face of an image, or NoFace.</summary>
-    private async Task<DetectedFace> LargestFaceAsync(Google.Protobuf.ByteString image, string which, CancellationToken ct)
+    /// <summary>Refuses a client vector for a collection whose faces hold two codes (a fused model): one code cannot be compared with them.</summary>
+    private void RefuseVectorForFused(CollectionRecord collection)
     {
-        var faces = await AnalyzeAsync(image, null, ct).ConfigureAwait(false);
+        if (Pipeline.Registry.TryGet(collection.ModelVersion, out var model) && model.CodesPerFace > 1)
+        {
+            Errors.ThrowInvalid($"Collection '{collection.Name}' uses the fused model '{model.Id}' (two codes per face); enrol and search it with images, not vectors.");
+        }
+    }
+
+    /// <summary>Search's default threshold for a collection: the server's configured one for the server's model, else the collection model's own.</summary>
+    private float DefaultMatchThreshold(CollectionRecord collection) =>
+        string.Equals(collection.ModelVersion, Pipeline.ModelVersion, StringComparison.Ordinal) || !Pipeline.Registry.TryGet(collection.ModelVersion, out var model)
+            ? runtime.MatchThreshold
+            : model.IdentificationThreshold;
+
+    /// <summary>The largest face of an image, or NoFace.</summary>
+    private async Task<DetectedFace> LargestFaceAsync(Google.Protobuf.ByteString image, string which, CancellationToken ct, CollectionRecord? collection = null)
+    {
+        var faces = await AnalyzeAsync(image, collection, ct).ConfigureAwait(false);
         if (faces.Count == 0)
         {
             Errors.Throw(FaceIndexError.NoFace, $"No face was found in {which}.");
