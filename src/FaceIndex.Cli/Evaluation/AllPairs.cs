@@ -19,6 +19,11 @@ internal static class AllPairs
     public static AllPairsReport Evaluate(IReadOnlyList<string> images, ModelScorer scorer, CodeKind kind)
     {
         var identity = images.Select(p => Path.GetFileName(Path.GetDirectoryName(p)) ?? "").ToArray();
+        if (identity.Distinct(StringComparer.Ordinal).Count() < 2)
+        {
+            throw new ArgumentException($"--all-pairs needs the images in one folder per identity (LFW's layout); all {images.Count} images of this list are in one folder.");
+        }
+
         var genuine = new List<float>();
         var impostor = new List<float>(images.Count * images.Count / 2);
         for (int i = 0; i < images.Count; i++)
