@@ -34,7 +34,7 @@ public static class DlibResNetConverter
     public const string OutputName = "embedding";
 
     /// <summary>The residual stages: (block name, output channels, whether it is a down block).</summary>
-    private static readonly (string Name, int Channels, bool Down)[] Blocks =
+    private static readonly (string Name, int Channels, bool Down)[] s_blocks =
     [
         ("conv32_1", 32, false), ("conv32_2", 32, false), ("conv32_3", 32, false),
         ("conv64_down", 64, true), ("conv64_1", 64, false), ("conv64_2", 64, false), ("conv64_3", 64, false),
@@ -62,7 +62,7 @@ public static class DlibResNetConverter
         int size = ((((InputSize - 7) / 2) + 1 - 3) / 2) + 1;
         int channels = 32;
 
-        foreach (var (name, outChannels, down) in Blocks)
+        foreach (var (name, outChannels, down) in s_blocks)
         {
             if (!down)
             {
