@@ -27,9 +27,17 @@ public sealed record DetectedFace(FaceBox Box, float Score, IReadOnlyList<PointF
     /// is set; otherwise null. Personal data: a picture of the person's face.
     /// </summary>
     public byte[]? Thumbnail { get; init; }
+    /// <summary>
+    /// The second code of a face under a fused model (the dlib model's int8 code; <see cref="Vector"/> is the
+    /// searched one); null under a single-code model.
+    /// </summary>
+    public FaceVector? SecondaryVector { get; init; }
+
+    /// <summary>The unit embedding <see cref="SecondaryVector"/> quantizes; null when there is none.</summary>
+    public float[]? SecondaryEmbedding { get; init; }
 }
 
-/// <summary>Which face <see cref="FacePipeline.AnalyzeOneAsync"/> returns.</summary>
+/// <summary>Which face <see cref="FacePipeline.AnalyzeOneAsync(ReadOnlyMemory{byte}, FaceSelection, CancellationToken)"/> returns.</summary>
 public enum FaceSelection
 {
     /// <summary>The largest face; other faces are ignored.</summary>

@@ -14,7 +14,7 @@ public sealed record SubjectEmbedding(bool UsedCentreCrop, float[] Plain, float[
 
 public sealed partial class FacePipeline
 {
-    /// <summary>Names the rule of <see cref="EmbedSubjectAsync"/>'s face choice, for caches keyed by it.</summary>
+    /// <summary>Names the rule of <see cref="EmbedSubjectAsync(ReadOnlyMemory{byte}, bool, CancellationToken)"/>'s face choice, for caches keyed by it.</summary>
     public const string SubjectRule = "nearest-centre";
 
     /// <summary>

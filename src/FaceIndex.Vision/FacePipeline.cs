@@ -77,6 +77,8 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         Options = options;
         OpenSet = bundle.Manifest.Identification.OpenSet?.ToCalibration();
         ProviderReason = plan.Reason;
+        (Registry, _dlib) = LoadModels(options, plan);
+        _dlibReference = DlibChip.ReferencePoints(options.DlibZoom);
     }
 
     /// <summary>
@@ -277,5 +279,8 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         {
             _attributes.Value.Dispose();
         }
+
+        _dlib?.Dispose();
+        _dlibGate.Dispose();
     }
 }

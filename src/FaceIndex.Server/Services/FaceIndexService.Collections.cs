@@ -1,5 +1,6 @@
 using FaceIndex.Engine;
 using FaceIndex.Server.Internal;
+using FaceIndex.Vision;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using V1 = FaceIndex.Protocol.V1;
@@ -12,7 +13,18 @@ internal sealed partial class FaceIndexService
     {
         // An empty name means the default collection, as in every other call (which cannot be deleted).
         var name = Collection(request.Name, context, write: true);
-        if (!await Database.CreateCollectionAsync(name, context.CancellationToken).ConfigureAwait(false))
+        var model = Pipeline.Registry.Default;
+        if (request.Model.Length > 0 && !Pipeline.Registry.TryGet(request.Model, out model))
+        {
+            Errors.ThrowInvalid($"Unknown model '{request.Model}'; the registered models are {Pipeline.Registry.Names}.");
+        }
+
+        if (model.Uses(EmbedderKind.Dlib128) && !Pipeline.HasDlib)
+        {
+            throw Errors.Rpc(StatusCode.FailedPrecondition, "MODEL_MISSING", $"Model '{model.Id}' needs the dlib network, which this server has not installed (models/dlib128.onnx: faceindex models fetch).");
+        }
+
+        if (!await Database.CreateCollectionAsync(name, model.Id, context.CancellationToken).ConfigureAwait(false))
         {
             throw Errors.Rpc(StatusCode.AlreadyExists, "ALREADY_EXISTS", $"Collection '{name}' exists already.");
         }
@@ -62,7 +74,7 @@ internal sealed partial class FaceIndexService
         var index = Database.IndexOptions;
         var response = new V1.StatsResponse
         {
-            ModelVersion = Pipeline.ModelVersion,
+            ModelVersion = string.IsNullOrEmpty(request.Collection) ? Pipeline.ModelVersion : RequireCollection(Collection(request.Collection, context, write: false)).ModelVersion,
             ExecutionProvider = Pipeline.ExecutionProvider.ToString(),
             DefaultThreshold = runtime.MatchThreshold,
             VerifyThreshold = runtime.VerifyThreshold,
@@ -82,7 +94,7 @@ internal sealed partial class FaceIndexService
             response.Collections++;
             response.Faces += collection.FaceCount;
             response.Persons += collection.PersonCount;
-            var (threshold, fpir) = CollectionThreshold(collection.Name, collection.FaceCount);
+            var (threshold, fpir) = CollectionThreshold(collection);
             response.CollectionSearch.Add(new V1.CollectionSearchStats
             {
                 Collection = collection.Name,

@@ -140,10 +140,11 @@ internal sealed partial class FaceIndexService
                     chosen = SelectFaces(detected, request.FacePolicy, minimum, out ignored, out lowQuality);
                 }
 
-                faces = chosen.ConvertAll(f => new NewFace(f.Vector, new BoundingBox(f.Box.X, f.Box.Y, f.Box.Width, f.Box.Height), f.Score));
+                faces = chosen.ConvertAll(f => new NewFace(f.Vector, new BoundingBox(f.Box.X, f.Box.Y, f.Box.Width, f.Box.Height), f.Score) { SecondaryVector = f.SecondaryVector });
                 pictures = chosen.ConvertAll(f => f.Thumbnail);
                 break;
             case V1.EnrollRequest.InputOneofCase.Vector:
+                RefuseVectorForFused(record);
                 faces = [new NewFace(ParseVector(request.Vector, record), null, 0f)];
                 break;
             default:

@@ -1,4 +1,3 @@
-using FaceIndex.Core;
 using FaceIndex.Server.Internal;
 using FaceIndex.Vision;
 using V1 = FaceIndex.Protocol.V1;
@@ -27,9 +26,11 @@ internal sealed partial class FaceIndexService
     /// <summary>
     /// The search threshold of a request and the FPIR target it was calibrated for (0 for a fixed one): the
     /// request's threshold; else the threshold calibrated for the request's FPIR, or the collection's, at the
-    /// collection's size; a configured Server:MatchThreshold replaces the collection's calibration.
+    /// collection's size; a configured Server:MatchThreshold replaces the collection's calibration. The calibration
+    /// was measured for the server's own model (fr512): a collection of another model (dlib, fused) searches at
+    /// that model's fixed identification threshold.
     /// </summary>
-    private (float Threshold, double Fpir) SearchThreshold(V1.SearchRequest request, string collection, long faces)
+    private (float Threshold, double Fpir) SearchThreshold(V1.SearchRequest request, Storage.CollectionRecord collection)
     {
         if (request.HasThreshold && request.HasFpir)
         {
@@ -48,20 +49,25 @@ internal sealed partial class FaceIndexService
                 Errors.ThrowInvalid($"fpir is a false-positive identification rate in (0, 1), e.g. 0.01; got {request.Fpir}.");
             }
 
-            if (Pipeline.OpenSet is null)
+            if (Pipeline.OpenSet is null || !UsesPipelineModel(collection))
             {
-                Errors.Throw(FaceIndexError.InvalidArgument, $"The model bundle of '{Pipeline.ModelVersion}' has no measured impostor distribution, so no threshold can be calibrated from an fpir; pass a threshold instead.");
+                Errors.ThrowInvalid($"No impostor distribution was measured for model '{(Pipeline.OpenSet is null ? Pipeline.ModelVersion : collection.ModelVersion)}' of collection '{collection.Name}', so no threshold can be calibrated from an fpir; pass a threshold instead.");
             }
 
-            return (Pipeline.OpenSet.ThresholdFor(request.Fpir, faces), request.Fpir);
+            return (Pipeline.OpenSet.ThresholdFor(request.Fpir, collection.FaceCount), request.Fpir);
         }
 
-        return CollectionThreshold(collection, faces);
+        return CollectionThreshold(collection);
     }
 
     /// <summary>A collection's default search threshold at its size, and the FPIR it is calibrated for (0 when fixed).</summary>
-    private (float Threshold, double Fpir) CollectionThreshold(string collection, long faces)
+    private (float Threshold, double Fpir) CollectionThreshold(Storage.CollectionRecord collection)
     {
+        if (!UsesPipelineModel(collection))
+        {
+            return (ModelMatchThreshold(collection), 0);
+        }
+
         if (_options.MatchThreshold is { } fixedThreshold)
         {
             return (fixedThreshold, 0);
@@ -72,8 +78,8 @@ internal sealed partial class FaceIndexService
             return (Pipeline.IdentificationThreshold, 0);
         }
 
-        double fpir = _options.SearchFpirOf(collection);
-        return (calibration.ThresholdFor(fpir, faces), fpir);
+        double fpir = _options.SearchFpirOf(collection.Name);
+        return (calibration.ThresholdFor(fpir, collection.FaceCount), fpir);
     }
 
     /// <summary>The API message of a face's quality, with the issues under <paramref name="minimum"/>.</summary>

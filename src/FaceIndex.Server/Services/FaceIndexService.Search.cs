@@ -26,12 +26,13 @@ internal sealed partial class FaceIndexService
         }
 
         var record = RequireCollection(collection);
-        var (threshold, fpir) = SearchThreshold(request, collection, record.FaceCount);
+        var (threshold, fpir) = SearchThreshold(request, record);
         float minimum = MinQuality(request.HasMinQuality, request.MinQuality, collection);
         var response = new V1.SearchResponse { Threshold = threshold, Fpir = fpir, MinQuality = minimum };
         switch (request.InputCase)
         {
             case V1.SearchRequest.InputOneofCase.Vector:
+                RefuseVectorForFused(record);
                 response.Faces.Add(Identify(collection, ParseVector(request.Vector, record), topK, request.Ef, threshold));
                 break;
             case V1.SearchRequest.InputOneofCase.Image:
@@ -42,6 +43,8 @@ internal sealed partial class FaceIndexService
                     bool poor = face.Quality.Score < minimum;
                     var matches = poor
                         ? new V1.FaceMatches { Unknown = true, LowQuality = true, QualityMessage = face.Quality.Explain(minimum) }
+                        : face.SecondaryVector is { } secondary
+                        ? IdentifyFused(collection, ModelOf(record), face.Vector, secondary, topK, request.Ef, threshold)
                         : Identify(collection, face.Vector, topK, request.Ef, threshold);
                     matches.Box = Proto.Box(face.Box);
                     matches.DetectionScore = face.Score;
@@ -96,6 +99,13 @@ internal sealed partial class FaceIndexService
                 response.Distance = Similarity.Distance(a.Vector, b.Vector);
                 break;
             case V1.VerifyRequest.BOneofCase.PersonId:
+                // The probe was embedded with the collection's model; its faces are compared by that model's distance.
+                var model = ModelOf(record!);
+                if (model.Id != Pipeline.Registry.Default.Id && !request.HasThreshold)
+                {
+                    threshold = model.VerificationThreshold;
+                    response.Threshold = threshold;
+                }
 
                 float best = float.PositiveInfinity;
                 foreach (long faceId in person!.FaceIds)
@@ -105,14 +115,14 @@ internal sealed partial class FaceIndexService
                         continue;
                     }
 
-                    if (!string.Equals(face.ModelVersion, Pipeline.ModelVersion, StringComparison.Ordinal))
+                    if (!string.Equals(face.ModelVersion, model.Id, StringComparison.Ordinal))
                     {
                         Errors.Throw(
                             FaceIndexError.ModelMismatch,
-                            $"Face {faceId} of person '{request.PersonId}' was made by model '{face.ModelVersion}'; this server embeds images with '{Pipeline.ModelVersion}'.");
+                            $"Face {faceId} of person '{request.PersonId}' was made by model '{face.ModelVersion}'; collection '{collection}' embeds images with '{model.Id}'.");
                     }
 
-                    float distance = Similarity.Distance(a.Vector, face.Vector);
+                    float distance = Codes.Distance(model, a.Vector, a.SecondaryVector, face.Vector, face.SecondaryVector);
                     if (distance < best)
                     {
                         best = distance;
