@@ -12,7 +12,7 @@ internal sealed partial class FaceIndexService
     public override async Task<V1.Collection> CreateCollection(V1.CreateCollectionRequest request, ServerCallContext context)
     {
         // An empty name means the default collection, as in every other call (which cannot be deleted).
-        var name = Collection(request.Name, context, write: true);
+        var name = await CollectionAsync(request.Name, context, write: true).ConfigureAwait(false);
         var model = Pipeline.Registry.Default;
         if (request.Model.Length > 0 && !Pipeline.Registry.TryGet(request.Model, out model))
         {
@@ -32,25 +32,21 @@ internal sealed partial class FaceIndexService
         return Proto.Collection(RequireCollection(name));
     }
 
-    public override Task<V1.ListCollectionsResponse> ListCollections(V1.ListCollectionsRequest request, ServerCallContext context)
+    public override async Task<V1.ListCollectionsResponse> ListCollections(V1.ListCollectionsRequest request, ServerCallContext context)
     {
-        var caller = Caller.Of(context);
         var response = new V1.ListCollectionsResponse();
-        foreach (var collection in Database.ListCollections())
+        foreach (var collection in await VisibleCollectionsAsync(context).ConfigureAwait(false))
         {
-            if (caller.MaySee(collection.Name))
-            {
-                response.Collections.Add(Proto.Collection(collection));
-            }
+            response.Collections.Add(Proto.Collection(collection));
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task<V1.DeleteCollectionResponse> DeleteCollection(V1.DeleteCollectionRequest request, ServerCallContext context)
     {
         // An empty name means the default collection, as in every other call (which cannot be deleted).
-        var name = Collection(request.Name, context, write: true);
+        var name = await CollectionAsync(request.Name, context, write: true).ConfigureAwait(false);
         if (name == FaceDatabase.DefaultCollection)
         {
             throw Errors.Rpc(StatusCode.FailedPrecondition, "DEFAULT_COLLECTION", "The default collection cannot be deleted; delete its persons instead.");
@@ -67,14 +63,16 @@ internal sealed partial class FaceIndexService
         return new V1.DeleteCollectionResponse { DeletedFaces = deleted.Value };
     }
 
-    public override Task<V1.StatsResponse> Stats(V1.StatsRequest request, ServerCallContext context)
+    public override async Task<V1.StatsResponse> Stats(V1.StatsRequest request, ServerCallContext context)
     {
-        var caller = Caller.Of(context);
         var store = Database.GetStoreStats();
         var index = Database.IndexOptions;
+        var collections = string.IsNullOrEmpty(request.Collection)
+            ? await VisibleCollectionsAsync(context).ConfigureAwait(false)
+            : [RequireCollection(await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false))];
         var response = new V1.StatsResponse
         {
-            ModelVersion = string.IsNullOrEmpty(request.Collection) ? Pipeline.ModelVersion : RequireCollection(Collection(request.Collection, context, write: false)).ModelVersion,
+            ModelVersion = string.IsNullOrEmpty(request.Collection) ? Pipeline.ModelVersion : collections[0].ModelVersion,
             ExecutionProvider = Pipeline.ExecutionProvider.ToString(),
             DefaultThreshold = runtime.MatchThreshold,
             VerifyThreshold = runtime.VerifyThreshold,
@@ -86,9 +84,6 @@ internal sealed partial class FaceIndexService
             response.LastCheckpoint = Timestamp.FromDateTimeOffset(checkpoint);
         }
 
-        var collections = string.IsNullOrEmpty(request.Collection)
-            ? Database.ListCollections().Where(c => caller.MaySee(c.Name)).ToList()
-            : [RequireCollection(Collection(request.Collection, context, write: false))];
         foreach (var collection in collections)
         {
             response.Collections++;
@@ -110,6 +105,6 @@ internal sealed partial class FaceIndexService
             }
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 }

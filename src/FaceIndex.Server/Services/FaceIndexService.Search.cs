@@ -13,7 +13,7 @@ internal sealed partial class FaceIndexService
 
     public override async Task<V1.SearchResponse> Search(V1.SearchRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: false);
+        var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);
         int topK = request.TopK == 0 ? _options.DefaultTopK : request.TopK;
         if (topK < 1 || topK > _options.MaxTopK)
         {
@@ -65,7 +65,7 @@ internal sealed partial class FaceIndexService
     public override async Task<V1.VerifyResponse> Verify(V1.VerifyRequest request, ServerCallContext context)
     {
         var ct = context.CancellationToken;
-        var collection = Collection(request.Collection, context, write: false);
+        var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);
         float threshold = Threshold(request.HasThreshold, request.Threshold, runtime.VerifyThreshold);
         if (request.ImageA.IsEmpty)
         {
