@@ -155,6 +155,11 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
 
     internal FaceEmbedder Embedder => _embedder;
 
+    internal PoseEstimator Pose => _pose;
+
+    /// <summary>The dlib model's embedder, or null when it is not installed.</summary>
+    internal DlibEmbedder? Dlib => _dlib;
+
     /// <summary>
     /// Verifies the models in <paramref name="modelsDirectory"/> against the bundle's manifest and writes the
     /// dynamic-batch rewrites the manifest names next to them (nothing when they are there with their pinned
