@@ -33,7 +33,7 @@ public sealed class OpenSetSearchTests : IAsyncLifetime
         await client.CreateCollectionAsync(new CreateCollectionRequest { Name = "strict" });
         await client.EnrollAsync(new EnrollRequest { Collection = "small", PersonId = "s0", Vector = Vector(0) });
         await client.EnrollAsync(new EnrollRequest { Collection = "strict", PersonId = "s0", Vector = Vector(0) });
-        for (int i = 0; i < 300; i++)
+        for (int i = 0; i < 100; i++)
         {
             await client.EnrollAsync(new EnrollRequest { Collection = "large", PersonId = $"s{i}", Vector = Vector(i) });
         }
@@ -44,7 +44,7 @@ public sealed class OpenSetSearchTests : IAsyncLifetime
         Assert.Equal(0.01, small.Fpir, 9);
         Assert.Equal(0.01, large.Fpir, 9);
         Assert.Equal(0.001, strict.Fpir, 9);
-        Assert.True(large.Threshold < small.Threshold, $"300 faces: {large.Threshold}, 1 face: {small.Threshold}");
+        Assert.True(large.Threshold < small.Threshold, $"100 faces: {large.Threshold}, 1 face: {small.Threshold}");
         Assert.True(strict.Threshold < small.Threshold, $"FPIR 0.1 %: {strict.Threshold}, 1 %: {small.Threshold}");
         Assert.Equal(0.5f, strict.MinQuality);
         Assert.Equal("s0", small.Faces[0].Persons[0].PersonId);
@@ -59,7 +59,7 @@ public sealed class OpenSetSearchTests : IAsyncLifetime
 
         var stats = await client.StatsAsync(new StatsRequest());
         var rows = stats.CollectionSearch.ToDictionary(c => c.Collection);
-        Assert.Equal(300, rows["large"].Faces);
+        Assert.Equal(100, rows["large"].Faces);
         Assert.Equal(large.Threshold, rows["large"].SearchThreshold);
         Assert.Equal(small.Threshold, rows["small"].SearchThreshold);
         Assert.Equal(0.001, rows["strict"].SearchFpir, 9);
