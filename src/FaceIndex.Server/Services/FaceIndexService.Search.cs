@@ -144,7 +144,8 @@ internal sealed partial class FaceIndexService
 
     /// <summary>
     /// Fills <see cref="V1.FaceMatches.Persons"/>: the matches grouped by person, in the order of each person's best
-    /// match; a person scores as their nearest face (the aggregation chosen by measurement: README "Person templates").
+    /// match; a person scores as their nearest face. bench/README.md ("person templates") compares aggregations: with
+    /// 3–5 images per person the mean of the two nearest or a centroid detect 0.5–7 points more at FPIR 1 %.
     /// </summary>
     private static void GroupByPerson(V1.FaceMatches matches)
     {
