@@ -44,8 +44,24 @@ for entry in "${models[@]}"; do
     all_present=0
   fi
 done
+# The dlib ResNet is converted from its pinned TensorFlow.js weights (@vladmandic/face-api) by our own
+# converter, which is C#: `faceindex models fetch` does it, only when models/dlib128.onnx is missing or
+# does not match the SHA-256 in model-bundle/models.json.
+fetch_dlib() {
+  local file sha
+  read -r file sha < <(node -e '
+    const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).dlib;
+    console.log(d.file + " " + d.sha256);' model-bundle/models.json)
+  if [[ -f "$models_dir/$file" && "$(sha256_of "$models_dir/$file")" == "$sha" && -f "$models_dir/face-api/face_recognition_model.bin" ]]; then
+    echo "models: $models_dir/$file matches models.json; nothing to convert."
+    return
+  fi
+  dotnet run --project src/FaceIndex.Cli -c Release -- models fetch --models "$models_dir" --cache "$cache_dir"
+}
+
 if [[ $all_present == 1 ]]; then
   echo "models: ${#models[@]} files in $models_dir match the manifest; nothing to fetch."
+  fetch_dlib
   exit 0
 fi
 
@@ -76,3 +92,4 @@ for entry in "${models[@]}"; do
   mv -f "$staging/$prefix$file" "$models_dir/$file"
   echo "models: $models_dir/$file ok"
 done
+fetch_dlib

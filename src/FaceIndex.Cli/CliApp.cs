@@ -26,6 +26,7 @@ public static class CliApp
         root.Add(Commands.EmbedCommand.Create(console));
         root.Add(Commands.VerifyCommand.Create(console));
         root.Add(Commands.EvalCommand.Create(console));
+        root.Add(Commands.OpenSetCommand.Create(console));
         root.Add(Commands.ServeCommand.Create());
         root.Add(Commands.ImportCommand.Create(console));
         root.Add(Commands.SearchCommand.Create(console));

@@ -56,6 +56,9 @@ public enum FaceIndexError
     /// refuses to open; <c>faceindex repair</c> says what it would drop and truncates the log there.
     /// </summary>
     StorageCorrupted,
+
+    /// <summary>The face is too poor to enrol (too small, turned away, blurred, or doubtful): its quality is under the minimum.</summary>
+    FaceLowQuality,
 }
 
 /// <summary>A domain error with its code; the message tells the caller what to fix.</summary>

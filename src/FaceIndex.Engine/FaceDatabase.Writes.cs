@@ -9,10 +9,17 @@ public sealed partial class FaceDatabase
 {
     /// <summary>Creates a collection for vectors of <see cref="ModelVersion"/>; false when it exists already.</summary>
     /// <exception cref="FaceIndexException">InvalidArgument: the name is empty or too long.</exception>
-    public Task<bool> CreateCollectionAsync(string name, CancellationToken ct = default)
+    public Task<bool> CreateCollectionAsync(string name, CancellationToken ct = default) => CreateCollectionAsync(name, ModelVersion, ct);
+
+    /// <summary>
+    /// Creates a collection for vectors of <paramref name="modelVersion"/> (a registered embedding model); false when
+    /// it exists already. Its index is created by the change feed, as for every collection.
+    /// </summary>
+    /// <exception cref="FaceIndexException">InvalidArgument: the name is empty or too long.</exception>
+    public Task<bool> CreateCollectionAsync(string name, string modelVersion, CancellationToken ct = default)
     {
         ThrowIfDisposed();
-        return _store.CreateCollectionAsync(name, ModelVersion, ct);
+        return _store.CreateCollectionAsync(name, modelVersion, ct);
     }
 
     /// <summary>Deletes a collection with its persons, faces and index; returns the number of faces deleted, or null when it did not exist.</summary>

@@ -191,7 +191,7 @@ public sealed partial class FaceStore
         for (var i = 0; i < stored.Length; i++)
         {
             var face = item.Faces[i];
-            stored[i] = new StoredFace(_nextFaceId++, face.Vector, face.Box, face.DetectionScore);
+            stored[i] = new StoredFace(_nextFaceId++, face.Vector, face.Box, face.DetectionScore, face.SecondaryVector);
         }
 
         var tags = item.Tags is { Count: > 0 } t ? new Dictionary<string, string>(t, StringComparer.Ordinal).AsReadOnly() : EmptyMap.Instance;
@@ -202,7 +202,10 @@ public sealed partial class FaceStore
         for (var i = 0; i < stored.Length; i++)
         {
             var face = stored[i];
-            records[i] = new FaceRecord(face.FaceId, item.Collection, item.PersonId, face.Vector, item.ModelVersion, item.ContentHash, face.Box, face.DetectionScore, created, tags, sequence);
+            records[i] = new FaceRecord(face.FaceId, item.Collection, item.PersonId, face.Vector, item.ModelVersion, item.ContentHash, face.Box, face.DetectionScore, created, tags, sequence)
+            {
+                SecondaryVector = face.Secondary,
+            };
         }
 
         return new AddFacesResult(records, Duplicate: false);

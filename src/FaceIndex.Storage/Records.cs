@@ -13,7 +13,14 @@ public readonly record struct BoundingBox(float X, float Y, float Width, float H
 /// <param name="Vector">The 128-byte face code.</param>
 /// <param name="Box">Box in the source image; null for a face given as a vector.</param>
 /// <param name="DetectionScore">Detector confidence in [0, 1]; 0 for a face given as a vector.</param>
-public sealed record NewFace(FaceVector Vector, BoundingBox? Box, float DetectionScore);
+public sealed record NewFace(FaceVector Vector, BoundingBox? Box, float DetectionScore)
+{
+    /// <summary>
+    /// The face's second code under a fused model (docs/vector-format.md, "Fused model"): compared with the
+    /// other faces' second codes to re-rank search candidates; null under a single-code model.
+    /// </summary>
+    public FaceVector? SecondaryVector { get; init; }
+}
 
 /// <summary>A stored face.</summary>
 /// <param name="FaceId">Store-assigned id: monotonic, never reused.</param>
@@ -38,7 +45,11 @@ public sealed record FaceRecord(
     float DetectionScore,
     DateTimeOffset CreatedAt,
     IReadOnlyDictionary<string, string> Tags,
-    long Sequence);
+    long Sequence)
+{
+    /// <summary>The face's second code under a fused model; null under a single-code model.</summary>
+    public FaceVector? SecondaryVector { get; init; }
+}
 
 /// <summary>A stored person: its faces and display metadata.</summary>
 /// <param name="Collection">Collection that holds it.</param>

@@ -16,14 +16,28 @@ public sealed record DetectedFace(FaceBox Box, float Score, IReadOnlyList<PointF
     /// <summary>The projected, re-normalised 128-D float embedding that <see cref="Vector"/> quantizes.</summary>
     public required float[] Embedding128 { get; init; }
 
+    /// <summary>How usable the face is for recognition: detector score, size, head pose, sharpness.</summary>
+    public required FaceQuality Quality { get; init; }
+
+    /// <summary>Age, gender and expression, when asked for (<see cref="FacePipeline.AnalyzeAsync(ReadOnlyMemory{byte}, bool, CancellationToken)"/>); else null.</summary>
+    public FaceAttributes? Attributes { get; init; }
+
     /// <summary>
     /// The aligned face the model embedded, as a 112×112 JPEG, when <see cref="VisionOptions.ThumbnailQuality"/>
     /// is set; otherwise null. Personal data: a picture of the person's face.
     /// </summary>
     public byte[]? Thumbnail { get; init; }
+    /// <summary>
+    /// The second code of a face under a fused model (the dlib model's int8 code; <see cref="Vector"/> is the
+    /// searched one); null under a single-code model.
+    /// </summary>
+    public FaceVector? SecondaryVector { get; init; }
+
+    /// <summary>The unit embedding <see cref="SecondaryVector"/> quantizes; null when there is none.</summary>
+    public float[]? SecondaryEmbedding { get; init; }
 }
 
-/// <summary>Which face <see cref="FacePipeline.AnalyzeOneAsync"/> returns.</summary>
+/// <summary>Which face <see cref="FacePipeline.AnalyzeOneAsync(ReadOnlyMemory{byte}, FaceSelection, CancellationToken)"/> returns.</summary>
 public enum FaceSelection
 {
     /// <summary>The largest face; other faces are ignored.</summary>

@@ -21,6 +21,12 @@ public sealed partial class FacePipeline
     /// </summary>
     internal const int FaceSide = 128;
 
+    /// <summary>
+    /// As <see cref="FaceSide"/> for the dlib model's 150×150 chip, which frames the face about 1.44× larger
+    /// than the 112×112 frame (<see cref="DlibChip"/>): 128 × 1.44.
+    /// </summary>
+    internal const int DlibFaceSide = 185;
+
     /// <summary>The shorter side decoded for detection: <see cref="DetectionSide"/>, or 0 (full-size decoding) for comparisons in tests and benchmarks.</summary>
     internal int DetectionDecodeSide { get; set; } = DetectionSide;
 
@@ -28,14 +34,16 @@ public sealed partial class FacePipeline
     /// The whole pipeline; with <paramref name="centreCropFallback"/>, an image without a detected
     /// face is treated as one centred face (the evaluation protocol of FaceNet on LFW).
     /// </summary>
-    internal async Task<AnalysisResult> AnalyzeCoreAsync(ReadOnlyMemory<byte> image, bool centreCropFallback, CancellationToken ct)
+    internal async Task<AnalysisResult> AnalyzeCoreAsync(ReadOnlyMemory<byte> image, bool centreCropFallback, CancellationToken ct, bool attributes = false)
     {
+        // Loading the attribute models (and verifying their checksums) happens once, outside the CPU gate.
+        var estimator = attributes ? _attributes.Value : null;
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         await _prepareGate.WaitAsync(ct).ConfigureAwait(false);
         PreparedImage result;
         try
         {
-            result = Prepare(image.Span, centreCropFallback);
+            result = Prepare(image.Span, centreCropFallback, estimator);
         }
         finally
         {
@@ -153,7 +161,7 @@ public sealed partial class FacePipeline
     /// in full-size pixels either way. Each face's aligned tensor is rented; the caller releases it with
     /// <see cref="PreparedFace.Release"/>.
     /// </remarks>
-    internal PreparedImage Prepare(ReadOnlySpan<byte> encoded, bool centreCropFallback)
+    internal PreparedImage Prepare(ReadOnlySpan<byte> encoded, bool centreCropFallback, AttributeEstimator? attributes = null, bool dlibChips = false)
     {
         RgbImage image;
         using (VisionTelemetry.Start("decode"))
@@ -188,10 +196,11 @@ public sealed partial class FacePipeline
                     smallest = Math.Min(smallest, Math.Max(1f, Math.Min(detection.Box.Width, detection.Box.Height)));
                 }
 
-                if (smallest * image.Scale < FaceSide)
+                float needed = dlibChips ? DlibFaceSide : FaceSide;
+                if (smallest * image.Scale < needed)
                 {
                     int shorter = Math.Min(image.FullWidth, image.FullHeight);
-                    var sharper = _decoder.Decode(encoded, (int)MathF.Ceiling(shorter * Math.Min(1f, FaceSide / smallest)));
+                    var sharper = _decoder.Decode(encoded, (int)MathF.Ceiling(shorter * Math.Min(1f, needed / smallest)));
                     image.Dispose();
                     image = sharper;
                 }
@@ -210,7 +219,17 @@ public sealed partial class FacePipeline
             {
                 var aligned = TensorPool.Rent();
                 FaceAligner.Align(image, points[i], aligned);
-                faces.Add(new PreparedFace(detections[i], points[i], aligned));
+                var box = detections[i].Box;
+                var pose = _pose.Estimate(image, box);
+                var quality = FaceQuality.Assess(detections[i].Score, Math.Min(box.Width, box.Height), pose, Sharpness.LaplacianVariance(aligned));
+                var face = new PreparedFace(detections[i], points[i], aligned, quality) { Attributes = attributes?.Estimate(image, box) };
+                if (dlibChips)
+                {
+                    face.Chip = new float[DlibChip.TensorLength];
+                    DlibChip.Align(image, points[i], _dlibReference, face.Chip);
+                }
+
+                faces.Add(face);
             }
 
             VisionLog.ImageAnalysed(_logger, image.FullWidth, image.FullHeight, faces.Count);
@@ -237,6 +256,8 @@ public sealed partial class FacePipeline
         {
             Embedding512 = embedding512,
             Embedding128 = embedding128,
+            Quality = face.Quality,
+            Attributes = face.Attributes,
             Thumbnail = Options.ThumbnailQuality > 0 ? ThumbnailEncoder.Encode(face.Aligned, Options.ThumbnailQuality) : null,
         };
     }
@@ -267,15 +288,22 @@ public sealed partial class FacePipeline
     }
 
     /// <summary>A face ready to embed; <see cref="Aligned"/> is a pooled tensor of <see cref="FaceAligner.TensorLength"/> floats.</summary>
-    internal sealed class PreparedFace(Detection detection, PointF[] points, float[] aligned)
+    internal sealed class PreparedFace(Detection detection, PointF[] points, float[] aligned, FaceQuality quality)
     {
         private float[]? _aligned = aligned;
 
         public Detection Detection { get; } = detection;
 
+        public FaceQuality Quality { get; } = quality;
+
+        public FaceAttributes? Attributes { get; init; }
+
         public PointF[] Points { get; } = points;
 
         public float[] Aligned => _aligned ?? throw new ObjectDisposedException(nameof(PreparedFace));
+
+        /// <summary>The face's 150×150 dlib chip (<see cref="DlibChip"/>), when the caller asked for it.</summary>
+        public float[]? Chip { get; set; }
 
         /// <summary>Returns the aligned tensor to the pool.</summary>
         public void Release()

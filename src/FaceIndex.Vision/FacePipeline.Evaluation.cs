@@ -6,11 +6,15 @@ namespace FaceIndex.Vision;
 /// <param name="UsedCentreCrop">No face was detected, and the centre crop was embedded instead (FaceNet's LFW protocol).</param>
 /// <param name="Plain">The unit embedding of the chosen face, in the model's own dimension.</param>
 /// <param name="Mirrored">The unit embedding of its mirror image, or null when not asked for.</param>
-public sealed record SubjectEmbedding(bool UsedCentreCrop, float[] Plain, float[]? Mirrored);
+public sealed record SubjectEmbedding(bool UsedCentreCrop, float[] Plain, float[]? Mirrored)
+{
+    /// <summary>The subject face's quality.</summary>
+    public required FaceQuality Quality { get; init; }
+}
 
 public sealed partial class FacePipeline
 {
-    /// <summary>Names the rule of <see cref="EmbedSubjectAsync"/>'s face choice, for caches keyed by it.</summary>
+    /// <summary>Names the rule of <see cref="EmbedSubjectAsync(ReadOnlyMemory{byte}, bool, CancellationToken)"/>'s face choice, for caches keyed by it.</summary>
     public const string SubjectRule = "nearest-centre";
 
     /// <summary>
@@ -35,7 +39,7 @@ public sealed partial class FacePipeline
             }
 
             var embeddings = await EmbedAlignedAsync(tensors, flip: false, ct).ConfigureAwait(false);
-            return new SubjectEmbedding(prepared.UsedFallback, embeddings[0], mirror ? embeddings[1] : null);
+            return new SubjectEmbedding(prepared.UsedFallback, embeddings[0], mirror ? embeddings[1] : null) { Quality = face.Quality };
         }
         finally
         {

@@ -19,6 +19,8 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     private readonly FaceDetector _detector;
     private readonly LandmarkDetector _landmarks;
     private readonly FaceEmbedder _embedder;
+    private readonly PoseEstimator _pose;
+    private readonly Lazy<AttributeEstimator> _attributes;
     private readonly ILogger _logger;
 
     /// <summary>
@@ -41,7 +43,16 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
             _landmarks = new LandmarkDetector(bundle.Source(models.Landmarks), options, plan);
             try
             {
-                _embedder = new FaceEmbedder(bundle.Source(models.Embedder), options, plan, logger);
+                _pose = new PoseEstimator(bundle.Source(models.Pose), options, plan);
+                try
+                {
+                    _embedder = new FaceEmbedder(bundle.Source(models.Embedder), options, plan, logger);
+                }
+                catch
+                {
+                    _pose.Dispose();
+                    throw;
+                }
             }
             catch
             {
@@ -55,8 +66,19 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
             throw;
         }
 
+        _attributes = new Lazy<AttributeEstimator>(
+            () => new AttributeEstimator(
+                bundle.VerifiedOptionalSource(models.Age, "age"),
+                bundle.VerifiedOptionalSource(models.Gender, "gender"),
+                bundle.VerifiedOptionalSource(models.Expression, "expression"),
+                options,
+                plan),
+            LazyThreadSafetyMode.ExecutionAndPublication);
         Options = options;
+        OpenSet = bundle.Manifest.Identification.OpenSet?.ToCalibration();
         ProviderReason = plan.Reason;
+        (Registry, _dlib) = LoadModels(options, plan);
+        _dlibReference = DlibChip.ReferencePoints(options.DlibZoom);
     }
 
     /// <summary>
@@ -106,6 +128,12 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     /// <summary>The false-accept rate per comparison <see cref="IdentificationThreshold"/> was chosen at.</summary>
     public double IdentificationFar => _bundle.Manifest.Identification.Far;
 
+    /// <summary>
+    /// Search thresholds from a target false-positive identification rate and a gallery size, measured on
+    /// development data; null when the bundle's manifest has none (then use <see cref="IdentificationThreshold"/>).
+    /// </summary>
+    public OpenSetCalibration? OpenSet { get; }
+
     /// <summary>The options the pipeline was built with.</summary>
     public VisionOptions Options { get; }
 
@@ -126,6 +154,11 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     internal LandmarkDetector Landmarks => _landmarks;
 
     internal FaceEmbedder Embedder => _embedder;
+
+    internal PoseEstimator Pose => _pose;
+
+    /// <summary>The dlib model's embedder, or null when it is not installed.</summary>
+    internal DlibEmbedder? Dlib => _dlib;
 
     /// <summary>
     /// Verifies the models in <paramref name="modelsDirectory"/> against the bundle's manifest and writes the
@@ -180,12 +213,24 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
+    /// As <see cref="AnalyzeAsync(ReadOnlyMemory{byte}, CancellationToken)"/>; with <paramref name="attributes"/>, each face also
+    /// carries <see cref="DetectedFace.Attributes"/> (age, gender, expression from the package's models, loaded
+    /// on first use: three more model runs per face).
+    /// </summary>
+    /// <exception cref="FaceIndexException">As the other overload; ModelMissing when an attribute model is absent or corrupt.</exception>
+    public async Task<IReadOnlyList<DetectedFace>> AnalyzeAsync(ReadOnlyMemory<byte> image, bool attributes, CancellationToken ct = default)
+    {
+        var result = await AnalyzeCoreAsync(image, centreCropFallback: false, ct, attributes).ConfigureAwait(false);
+        return result.Faces;
+    }
+
+    /// <summary>
     /// The face of an image where exactly one is required (enrolment of a person, verification):
     /// the largest face, or with <see cref="FaceSelection.ExactlyOne"/> the only one.
     /// </summary>
     /// <exception cref="FaceIndexException">
     /// NoFace when none is found; MultipleFaces under <see cref="FaceSelection.ExactlyOne"/> when several are;
-    /// ImageUnreadable, ImageTruncated, ImageTooLarge or ImageTooSmall as for <see cref="AnalyzeAsync"/>.
+    /// ImageUnreadable, ImageTruncated, ImageTooLarge or ImageTooSmall as for <see cref="AnalyzeAsync(ReadOnlyMemory{byte}, CancellationToken)"/>.
     /// </exception>
     public async Task<DetectedFace> AnalyzeOneAsync(ReadOnlyMemory<byte> image, FaceSelection selection = FaceSelection.Largest, CancellationToken ct = default)
     {
@@ -234,5 +279,13 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         _prepareGate.Dispose();
         _detector.Dispose();
         _landmarks.Dispose();
+        _pose.Dispose();
+        if (_attributes.IsValueCreated)
+        {
+            _attributes.Value.Dispose();
+        }
+
+        _dlib?.Dispose();
+        _dlibGate.Dispose();
     }
 }

@@ -44,6 +44,37 @@ public sealed class EvalTests
     }
 
     [Fact]
+    public async Task Eval_takes_the_model_choice_and_the_fused_model_needs_both_embedders()
+    {
+        using var cache = TestPaths.NewTempDirectory();
+        var accuracies = new Dictionary<string, double>();
+        foreach (var model in new[] { "dlib128-v1", "fused-v1" })
+        {
+            var (exit, output) = await CliRunner.RunAsync("eval", MasterCsv, "--models", CliRunner.Models, "--cache", cache.Path, "--model", model, "--code", "float512", "int8", "--json");
+            Assert.Equal(0, exit);
+            var root = JsonDocument.Parse(output).RootElement;
+            Assert.Equal(model, root.GetProperty("modelVersion").GetString());
+            var results = root.GetProperty("results").EnumerateArray().ToList();
+
+            // The dlib model has no 512-D representation; the fused one fuses fr512's with dlib's float.
+            Assert.Equal(model == "dlib128-v1" ? ["int8-128"] : ["float512", "int8-128"], results.Select(r => r.GetProperty("code").GetString()));
+            var int8 = results.Single(r => r.GetProperty("code").GetString() == "int8-128");
+            accuracies[model] = int8.GetProperty("meanAccuracy").GetDouble();
+        }
+
+        Assert.All(accuracies.Values, a => Assert.True(a >= 0.99, string.Join(", ", accuracies)));
+
+        var (bad, message) = await CliRunner.RunAsync("eval", MasterCsv, "--models", CliRunner.Models, "--no-cache", "--model", "arcface-r100");
+        Assert.NotEqual(0, bad);
+        Assert.Contains("fused-v1", message, StringComparison.Ordinal);
+
+        // deepface's images share one folder: every pair would count as "same".
+        var (flat, why) = await CliRunner.RunAsync("eval", MasterCsv, "--models", CliRunner.Models, "--cache", cache.Path, "--model", "dlib128-v1", "--all-pairs");
+        Assert.NotEqual(0, flat);
+        Assert.Contains("one folder per identity", why, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Eval_prints_a_table_with_the_counts()
     {
         var (exit, output) = await CliRunner.RunAsync("eval", MasterCsv, "--models", CliRunner.Models, "--no-cache", "--code", "int8", "float512");

@@ -143,7 +143,7 @@ public sealed class BundleTests
     public async Task The_dynamic_batch_models_are_derived_on_load_cached_and_re_derived_when_corrupt()
     {
         using var temp = TestPaths.NewTempDirectory();
-        foreach (var file in new[] { "fr_detect.onnx", "fr_landmark.onnx", "fr_feature.onnx" })
+        foreach (var file in new[] { "fr_detect.onnx", "fr_landmark.onnx", "fr_feature.onnx", "fr_pose.onnx" })
         {
             File.Copy(Path.Combine(TestPaths.Models, file), Path.Combine(temp.Path, file));
         }

@@ -14,10 +14,12 @@ internal static class EmbedCommand
     {
         var images = new Argument<string[]>("IMAGE") { Description = "Image files (JPEG, PNG, WebP, BMP, GIF)", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "Print JSON: one object per image with its faces (box, score, landmarks, vector)" };
+        var attributes = new Option<bool>("--attributes") { Description = "Also estimate each face's age, gender and expression with the model package's models (no accuracy claimed)" };
         var vision = new VisionCliOptions();
         var embed = new Command("embed", "Find every face in each image and print its box, detector score and 128-byte code (base64), largest face first.");
         embed.Add(images);
         embed.Add(json);
+        embed.Add(attributes);
         vision.AddTo(embed);
         embed.SetAction((parse, ct) => CliErrors.RunAsync(console, async () =>
         {
@@ -25,7 +27,7 @@ internal static class EmbedCommand
             var results = new List<ImageResult>();
             foreach (var path in parse.GetValue(images)!)
             {
-                results.Add(await AnalyzeAsync(pipeline, path, ct).ConfigureAwait(false));
+                results.Add(await AnalyzeAsync(pipeline, path, parse.GetValue(attributes), ct).ConfigureAwait(false));
             }
 
             if (parse.GetValue(json))
@@ -42,12 +44,12 @@ internal static class EmbedCommand
         return embed;
     }
 
-    private static async Task<ImageResult> AnalyzeAsync(FacePipeline pipeline, string path, CancellationToken ct)
+    private static async Task<ImageResult> AnalyzeAsync(FacePipeline pipeline, string path, bool attributes, CancellationToken ct)
     {
         try
         {
             var bytes = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
-            return new ImageResult(path, await pipeline.AnalyzeAsync(bytes, ct).ConfigureAwait(false), null);
+            return new ImageResult(path, await pipeline.AnalyzeAsync(bytes, attributes, ct).ConfigureAwait(false), null);
         }
         catch (FaceIndexException ex)
         {
@@ -77,7 +79,14 @@ internal static class EmbedCommand
             for (int i = 0; i < r.Faces.Count; i++)
             {
                 var f = r.Faces[i];
+                var q = f.Quality;
                 output.WriteLine(string.Create(inv, $"  face {i}: box x={f.Box.X:F1} y={f.Box.Y:F1} w={f.Box.Width:F1} h={f.Box.Height:F1}, score {f.Score:F3}"));
+                output.WriteLine(string.Create(inv, $"    quality {q.Score:F2}: size {q.FaceSize:F0} px, yaw {q.Pose.Yaw:F1}°, pitch {q.Pose.Pitch:F1}°, roll {q.Pose.Roll:F1}°, sharpness {q.Sharpness:F0}"));
+                if (f.Attributes is { } a)
+                {
+                    output.WriteLine(string.Create(inv, $"    attributes: age {a.Age:F0}, {a.Gender} ({a.GenderScore:F2}), {a.Expression} ({a.ExpressionConfidence:F2})"));
+                }
+
                 output.WriteLine($"    vector {f.Vector.ToBase64()}");
             }
         }
@@ -124,6 +133,25 @@ internal static class EmbedCommand
                     }
 
                     w.WriteEndArray();
+                    w.WriteStartObject("quality");
+                    w.WriteNumber("score", f.Quality.Score);
+                    w.WriteNumber("faceSize", f.Quality.FaceSize);
+                    w.WriteNumber("yaw", f.Quality.Pose.Yaw);
+                    w.WriteNumber("pitch", f.Quality.Pose.Pitch);
+                    w.WriteNumber("roll", f.Quality.Pose.Roll);
+                    w.WriteNumber("sharpness", f.Quality.Sharpness);
+                    w.WriteEndObject();
+                    if (f.Attributes is { } a)
+                    {
+                        w.WriteStartObject("attributes");
+                        w.WriteNumber("age", a.Age);
+                        w.WriteString("gender", a.Gender);
+                        w.WriteNumber("genderScore", a.GenderScore);
+                        w.WriteString("expression", a.Expression);
+                        w.WriteNumber("expressionConfidence", a.ExpressionConfidence);
+                        w.WriteEndObject();
+                    }
+
                     w.WriteString("vector", f.Vector.ToBase64());
                     w.WriteEndObject();
                 }

@@ -46,6 +46,12 @@ internal static class EvalCommand
         var far = new Option<double>("--far") { Description = "False-accept rate for the TAR figure; reported when there are at least 1/FAR different-person pairs", DefaultValueFactory = _ => VerificationProtocol.DefaultFar };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table" };
         var errors = new Option<int>("--errors") { Description = "Also list up to this many misjudged pairs (each representation, at its mean threshold), worst first", DefaultValueFactory = _ => 0 };
+        var minQuality = new Option<float>("--min-quality") { Description = "Set aside the pairs with an image under this face quality (0–1), as a collection with that minimum refuses such faces; 0 (default) keeps every pair", DefaultValueFactory = _ => 0f };
+        var qualitySweep = new Option<bool>("--quality-sweep") { Description = "Also print, for minimum qualities 0 to 0.7, the images refused and the false-accept / false-reject rates of the int8 code at the default verification and search thresholds (fr512 model)" };
+        var qualityDump = new Option<string?>("--quality-dump") { Description = "Write each image's quality measurements (detector score, size, yaw, pitch, roll, sharpness, score) to this CSV file" };
+        var model = new Option<string?>("--model") { Description = "Registered model to evaluate: fr512-pca128-v1, dlib128-v1 or fused-v1 (default: the default model of new collections)" };
+        var allPairs = new Option<bool>("--all-pairs") { Description = "Also report TAR at FAR 0.1 % and 0.01 % over every pair of the list's images (identity = the image's folder)" };
+        var zoom = new Option<float?>("--dlib-zoom") { Description = "Zoom of the dlib chip about its centre, for measuring framings (default: the pipeline's)", Hidden = true };
         var vision = new VisionCliOptions(withFlip: false);
 
         var eval = new Command("eval", "Verification accuracy on a pair list by LFW's 10-fold protocol (threshold chosen on 9 folds, applied to the 10th): mean accuracy ± std, AUC, TAR at a FAR, threshold. Images without a detected face fall back to a centre crop and are counted.");
@@ -58,10 +64,17 @@ internal static class EvalCommand
         eval.Add(far);
         eval.Add(json);
         eval.Add(errors);
+        eval.Add(minQuality);
+        eval.Add(qualitySweep);
+        eval.Add(qualityDump);
+        eval.Add(model);
+        eval.Add(allPairs);
+        eval.Add(zoom);
         vision.AddTo(eval);
         eval.SetAction((parse, ct) => CliErrors.RunAsync(console, async () =>
         {
             var pairsPath = parse.GetValue(pairs)!;
+            int cacheHits = 0;
             var imageDir = parse.GetValue(images) ?? Path.GetDirectoryName(Path.GetFullPath(pairsPath))!;
             var set = PairList.Load(pairsPath, imageDir);
             var kinds = ParseCodes(parse.GetValue(codes)!);
@@ -74,24 +87,89 @@ internal static class EvalCommand
 
             var options = vision.Read(parse);
             options.FlipAveraging = false;
+            if (parse.GetValue(zoom) is { } z)
+            {
+                options.DlibZoom = z is > 0.5f and < 2f ? z : throw new ArgumentException("--dlib-zoom must lie in (0.5, 2).");
+            }
+
             await using var pipeline = FacePipeline.Create(options);
-            var embedder = new EvalEmbedder(pipeline, parse.GetValue(noCache) ? null : parse.GetValue(cache), mirror: flipMode != FlipMode.Off);
+            var chosen = pipeline.Registry.Get(parse.GetValue(model));
+            if (flipMode != FlipMode.Off && !chosen.Uses(EmbedderKind.Fr512))
+            {
+                throw new ArgumentException($"--flip needs the fr512 embedder; model {chosen.Id} does not use it.");
+            }
 
             var files = UniqueImages(set);
+            var cacheDir = parse.GetValue(noCache) ? null : parse.GetValue(cache);
             var started = System.Diagnostics.Stopwatch.StartNew();
-            var embeddings = await ProgressRunner.EmbedAllAsync(console, embedder, files, showProgress: !parse.GetValue(json), ct).ConfigureAwait(false);
+            Dictionary<string, ImageEmbedding>? fr = null, dlib = null;
+            if (chosen.Uses(EmbedderKind.Fr512))
+            {
+                var embedder = new EvalEmbedder(pipeline, cacheDir, mirror: flipMode != FlipMode.Off);
+                fr = await ProgressRunner.EmbedAllAsync(console, embedder, files, showProgress: !parse.GetValue(json), ct).ConfigureAwait(false);
+                cacheHits += embedder.CacheHits;
+            }
+
+            if (chosen.Uses(EmbedderKind.Dlib128))
+            {
+                var embedder = new EvalEmbedder(pipeline, cacheDir, mirror: false, EmbedderKind.Dlib128);
+                dlib = await ProgressRunner.EmbedAllAsync(console, embedder, files, showProgress: !parse.GetValue(json), ct).ConfigureAwait(false);
+                cacheHits += embedder.CacheHits;
+            }
+
             var elapsed = started.Elapsed;
+            var embeddings = (fr ?? dlib)!;
+            float defaultThreshold = chosen.VerificationThreshold;
+            if (parse.GetValue(qualityDump) is { } dumpPath)
+            {
+                WriteQualityDump(dumpPath, embeddings);
+            }
+
+            if (parse.GetValue(qualitySweep))
+            {
+                if (fr is null)
+                {
+                    throw new ArgumentException($"--quality-sweep measures the fr512 code; model {chosen.Id} does not use it.");
+                }
+
+                QualitySweep.Write(console, set, fr, kept => PairScorer.Distances(kept.Pairs, fr, pipeline.Projection!, CodeKind.Int8, flip: false), [pipeline.DefaultThreshold, pipeline.IdentificationThreshold], farTarget);
+            }
+
+            float minimumQuality = parse.GetValue(minQuality);
+            if (minimumQuality is < 0f or > 1f)
+            {
+                throw new ArgumentException("--min-quality must lie in [0, 1].");
+            }
+
+            if (minimumQuality > 0)
+            {
+                int before = set.Pairs.Count;
+                set = QualitySweep.Filter(set, embeddings, minimumQuality);
+                console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"--min-quality {minimumQuality:F2}: {before - set.Pairs.Count} of {before} pairs set aside (an image under the minimum)");
+            }
 
             var summary = Summarise(set, embeddings);
             var rows = new List<ResultRow>();
             foreach (bool flipped in FlipSettings(flipMode))
             {
+                var scorer = new ModelScorer(chosen, pipeline.Projection!, fr, dlib, flipped);
                 foreach (var kind in kinds)
                 {
-                    var distances = PairScorer.Distances(set.Pairs, embeddings, pipeline.Projection!, kind, flipped);
+                    if (!scorer.Supports(kind))
+                    {
+                        continue;
+                    }
+
+                    var distances = new float[set.Pairs.Count];
+                    for (int i = 0; i < distances.Length; i++)
+                    {
+                        distances[i] = scorer.Distance(set.Pairs[i].PathA, set.Pairs[i].PathB, kind);
+                    }
+
                     var report = Evaluate(set, distances, farTarget);
-                    double? atDefault = kind == CodeKind.Int8 ? AccuracyAt(set, distances, pipeline.DefaultThreshold) : null;
-                    rows.Add(new ResultRow(kind, flipped, report, atDefault));
+                    double? atDefault = kind == CodeKind.Int8 ? AccuracyAt(set, distances, defaultThreshold) : null;
+                    var all = parse.GetValue(allPairs) ? AllPairs.Evaluate(files, scorer, kind) : null;
+                    rows.Add(new ResultRow(kind, flipped, report, atDefault) { AllPairs = all });
                     if (parse.GetValue(errors) > 0 && !parse.GetValue(json))
                     {
                         WriteErrors(console, set, distances, (float)report.MeanThreshold, parse.GetValue(errors), $"{CodeName(kind)}{(flipped ? " flip" : "")}");
@@ -99,7 +177,7 @@ internal static class EvalCommand
                 }
             }
 
-            var context = new RunContext(pairsPath, set, files.Count, embedder.CacheHits, elapsed, summary, pipeline.DefaultThreshold, pipeline.DefaultThresholdSource, pipeline.ModelVersion);
+            var context = new RunContext(pairsPath, set, files.Count, cacheHits, elapsed, summary, defaultThreshold, pipeline.DefaultThresholdSource, chosen.Id);
             if (parse.GetValue(json))
             {
                 WriteJson(console, context, rows);
@@ -112,6 +190,20 @@ internal static class EvalCommand
             return 0;
         }));
         return eval;
+    }
+
+    private static void WriteQualityDump(string path, Dictionary<string, ImageEmbedding> embeddings)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        using var writer = new StreamWriter(path);
+        writer.WriteLine("file,outcome,detection_score,face_size,yaw,pitch,roll,sharpness,quality");
+        foreach (var (file, e) in embeddings.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            var q = e.Quality;
+            writer.WriteLine(q is null
+                ? $"{file},{e.Outcome},,,,,,,"
+                : string.Create(inv, $"{file},{e.Outcome},{q.DetectionScore:F4},{q.FaceSize:F1},{q.Pose.Yaw:F2},{q.Pose.Pitch:F2},{q.Pose.Roll:F2},{q.Sharpness:F1},{q.Score:F3}"));
+        }
     }
 
     private static bool[] FlipSettings(FlipMode mode) => mode switch
@@ -255,6 +347,14 @@ internal static class EvalCommand
         }
 
         console.Write(table);
+        foreach (var row in rows)
+        {
+            if (row.AllPairs is { } a)
+            {
+                console.MarkupLineInterpolated(inv, $"all pairs, {CodeName(row.Code)}{(row.Flip ? " flip" : "")}: {a.Genuine} same, {a.Impostor} different; TAR {Percent(a.TarAtFar1e3)} % at FAR 0.1 % (< {a.ThresholdAtFar1e3:F3}), TAR {Percent(a.TarAtFar1e4)} % at FAR 0.01 % (< {a.ThresholdAtFar1e4:F3})");
+            }
+        }
+
         console.MarkupLineInterpolated(inv, $"default threshold {c.DefaultThreshold.ToString("F3", inv)} (squared L2, int8-128) was chosen on {c.DefaultThresholdSource}");
     }
 
@@ -327,6 +427,18 @@ internal static class EvalCommand
                     w.WriteNumber("accuracyAtDefaultThreshold", d);
                 }
 
+                if (row.AllPairs is { } all)
+                {
+                    w.WriteStartObject("allPairs");
+                    w.WriteNumber("genuine", all.Genuine);
+                    w.WriteNumber("impostor", all.Impostor);
+                    w.WriteNumber("tarAtFar0001", all.TarAtFar1e3);
+                    w.WriteNumber("thresholdAtFar0001", all.ThresholdAtFar1e3);
+                    w.WriteNumber("tarAtFar00001", all.TarAtFar1e4);
+                    w.WriteNumber("thresholdAtFar00001", all.ThresholdAtFar1e4);
+                    w.WriteEndObject();
+                }
+
                 w.WriteStartArray("foldAccuracies");
                 foreach (var a in r.FoldAccuracies)
                 {
@@ -346,7 +458,11 @@ internal static class EvalCommand
 
     private sealed record ImageSummary(int CentreCropImages, int CentreCropPairs, int UnreadableImages, int UnreadablePairs);
 
-    private sealed record ResultRow(CodeKind Code, bool Flip, VerificationReport Report, double? AccuracyAtDefault);
+    private sealed record ResultRow(CodeKind Code, bool Flip, VerificationReport Report, double? AccuracyAtDefault)
+    {
+        /// <summary>TAR at FAR 0.1 % and 0.01 % over every pair of the images, when asked for.</summary>
+        public AllPairsReport? AllPairs { get; init; }
+    }
 
     private sealed record RunContext(string PairsPath, PairSet Set, int Images, int CacheHits, TimeSpan Elapsed, ImageSummary Summary, float DefaultThreshold, string DefaultThresholdSource, string ModelVersion);
 }

@@ -55,7 +55,7 @@ internal sealed class ModelFetcher
         {
             _log($"models: npm pack {name}@{version}");
             File.Delete(tarball);
-            await NpmPackAsync($"{name}@{version}", ct).ConfigureAwait(false);
+            await NpmPackAsync(_cacheDirectory, $"{name}@{version}", ct).ConfigureAwait(false);
         }
 
         var actual = Sha256OfFile(tarball);
@@ -117,11 +117,12 @@ internal sealed class ModelFetcher
         }
     }
 
-    private async Task NpmPackAsync(string spec, CancellationToken ct)
+    /// <summary>Runs <c>npm pack SPEC</c> in <paramref name="cacheDirectory"/>.</summary>
+    internal static async Task NpmPackAsync(string cacheDirectory, string spec, CancellationToken ct)
     {
         var start = new ProcessStartInfo("npm", ["pack", spec, "--silent"])
         {
-            WorkingDirectory = _cacheDirectory,
+            WorkingDirectory = cacheDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };

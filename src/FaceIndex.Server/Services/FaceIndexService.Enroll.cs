@@ -117,9 +117,11 @@ internal sealed partial class FaceIndexService
         var record = RequireCollection(collection);
         var tags = Proto.Map(request.Tags);
         List<NewFace> faces;
+        List<Vision.DetectedFace>? chosen = null;
         List<byte[]?>? pictures = null;
         byte[]? contentHash = null;
-        int ignored = 0;
+        int ignored = 0, lowQuality = 0;
+        float minimum = 0;
         switch (request.InputCase)
         {
             case V1.EnrollRequest.InputOneofCase.Image:
@@ -129,13 +131,23 @@ internal sealed partial class FaceIndexService
                     return Response(stored, duplicate: true, ignored: 0);
                 }
 
-                var detected = await AnalyzeAsync(request.Image, record, ct).ConfigureAwait(false);
-                var selected = request.FaceIndices.Count > 0 ? SelectIndices(detected, request.FaceIndices) : SelectFaces(detected, request.FacePolicy);
-                ignored = detected.Count - selected.Count;
-                faces = selected.ConvertAll(f => new NewFace(f.Vector, new BoundingBox(f.Box.X, f.Box.Y, f.Box.Width, f.Box.Height), f.Score));
-                pictures = selected.ConvertAll(f => f.Thumbnail);
+                var detected = await AnalyzeAsync(request.Image, record, ct, request.Attributes).ConfigureAwait(false);
+                minimum = MinQuality(request.HasMinQuality, request.MinQuality, collection);
+                if (request.FaceIndices.Count > 0)
+                {
+                    chosen = SelectIndices(detected, request.FaceIndices, minimum);
+                    ignored = detected.Count - chosen.Count;
+                }
+                else
+                {
+                    chosen = SelectFaces(detected, request.FacePolicy, minimum, out ignored, out lowQuality);
+                }
+
+                faces = chosen.ConvertAll(f => new NewFace(f.Vector, new BoundingBox(f.Box.X, f.Box.Y, f.Box.Width, f.Box.Height), f.Score) { SecondaryVector = f.SecondaryVector });
+                pictures = chosen.ConvertAll(f => f.Thumbnail);
                 break;
             case V1.EnrollRequest.InputOneofCase.Vector:
+                RefuseVectorForFused(record);
                 faces = [new NewFace(ParseVector(request.Vector, record), null, 0f)];
                 break;
             default:
@@ -154,11 +166,26 @@ internal sealed partial class FaceIndexService
             }
         }
 
-        return Response(result.Faces, result.Duplicate, ignored);
+        var response = Response(result.Faces, result.Duplicate, ignored);
+        response.FacesLowQuality = lowQuality;
+        if (chosen is not null && !result.Duplicate)
+        {
+            // The stored faces come back in the order they were given.
+            for (int i = 0; i < response.Faces.Count && i < chosen.Count; i++)
+            {
+                response.Faces[i].Quality = QualityMessage(chosen[i].Quality, minimum);
+                response.Faces[i].Attributes = AttributesMessage(chosen[i].Attributes);
+            }
+        }
+
+        return response;
     }
 
-    /// <summary>The faces at the request's positions (in the detector's largest-first order, as Search lists them).</summary>
-    private static List<Vision.DetectedFace> SelectIndices(IReadOnlyList<Vision.DetectedFace> detected, Google.Protobuf.Collections.RepeatedField<int> indices)
+    /// <summary>
+    /// The faces at the request's positions (in the detector's largest-first order, as Search lists them). A face
+    /// asked for by position that is under the quality minimum is FACE_LOW_QUALITY with its position and the reasons.
+    /// </summary>
+    private static List<Vision.DetectedFace> SelectIndices(IReadOnlyList<Vision.DetectedFace> detected, Google.Protobuf.Collections.RepeatedField<int> indices, float minimum)
     {
         if (detected.Count == 0)
         {
@@ -173,7 +200,15 @@ internal sealed partial class FaceIndexService
                 Errors.ThrowInvalid($"face_indices holds {index}; the image has {detected.Count} face(s), numbered from 0 as Search lists them.");
             }
 
-            if (!faces.Contains(detected[index]))
+            var face = detected[index];
+            if (face.Quality.Score < minimum)
+            {
+                Errors.Throw(
+                    FaceIndexError.FaceLowQuality,
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Face {index} (box {face.Box.X:F0},{face.Box.Y:F0} {face.Box.Width:F0}×{face.Box.Height:F0}) is not good enough to enrol: {face.Quality.Explain(minimum)}. Send a sharp, frontal photo with a larger face, or lower min_quality."));
+            }
+
+            if (!faces.Contains(face))
             {
                 faces.Add(detected[index]);
             }
@@ -182,8 +217,12 @@ internal sealed partial class FaceIndexService
         return faces;
     }
 
-    /// <summary>The faces that the policy enrols (faces come largest first).</summary>
-    private static List<Vision.DetectedFace> SelectFaces(IReadOnlyList<Vision.DetectedFace> detected, V1.FacePolicy policy)
+    /// <summary>
+    /// The faces that the policy enrols (faces come largest first). Under FACE_POLICY_ALL the faces under the
+    /// quality minimum are left out (counted in <paramref name="lowQuality"/>); the face that LARGEST or
+    /// EXACTLY_ONE picks, or every face under ALL, being under it is FACE_LOW_QUALITY with the reasons.
+    /// </summary>
+    private static List<Vision.DetectedFace> SelectFaces(IReadOnlyList<Vision.DetectedFace> detected, V1.FacePolicy policy, float minimum, out int ignored, out int lowQuality)
     {
         if (detected.Count == 0)
         {
@@ -196,10 +235,28 @@ internal sealed partial class FaceIndexService
         }
 
         int take = policy == V1.FacePolicy.All ? detected.Count : 1;
+        ignored = detected.Count - take;
+        lowQuality = 0;
         var faces = new List<Vision.DetectedFace>(take);
         for (int i = 0; i < take; i++)
         {
-            faces.Add(detected[i]);
+            if (detected[i].Quality.Score >= minimum)
+            {
+                faces.Add(detected[i]);
+            }
+            else
+            {
+                lowQuality++;
+            }
+        }
+
+        if (faces.Count == 0)
+        {
+            var worst = detected[0];
+            string which = take == 1 ? "The face" : $"None of the {take} faces is good enough to enrol; the largest";
+            Errors.Throw(
+                FaceIndexError.FaceLowQuality,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{which} (box {worst.Box.X:F0},{worst.Box.Y:F0} {worst.Box.Width:F0}×{worst.Box.Height:F0}) is not good enough to enrol: {worst.Quality.Explain(minimum)}. Send a sharp, frontal photo with a larger face, or lower min_quality."));
         }
 
         return faces;

@@ -150,20 +150,44 @@ internal sealed partial class FaceIndexService(
         return requested;
     }
 
-    /// <summary>Faces of an image, largest first, with the model check of the collection.</summary>
-    private async Task<IReadOnlyList<DetectedFace>> AnalyzeAsync(Google.Protobuf.ByteString image, CollectionRecord? collection, CancellationToken ct)
+    /// <summary>Faces of an image, largest first, embedded with the collection's model (the default model without a collection).</summary>
+    private async Task<IReadOnlyList<DetectedFace>> AnalyzeAsync(Google.Protobuf.ByteString image, CollectionRecord? collection, CancellationToken ct, bool attributes = false)
     {
-        if (collection is not null && !string.Equals(collection.ModelVersion, Pipeline.ModelVersion, StringComparison.Ordinal))
+        var model = collection is null ? Pipeline.Registry.Default : ModelOf(collection);
+        return await Pipeline.AnalyzeAsync(image.Memory, model, attributes, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The registered model of a collection's faces, or ModelMismatch when this server does not know it.</summary>
+    private EmbeddingModel ModelOf(CollectionRecord collection)
+    {
+        if (!Pipeline.Registry.TryGet(collection.ModelVersion, out var model))
         {
             Errors.Throw(
                 FaceIndexError.ModelMismatch,
-                $"Collection '{collection.Name}' holds vectors of model '{collection.ModelVersion}'; this server embeds images with '{Pipeline.ModelVersion}'.");
+                $"Collection '{collection.Name}' holds vectors of model '{collection.ModelVersion}', which this server cannot embed (it knows {Pipeline.Registry.Names}).");
         }
 
-        return await Pipeline.AnalyzeAsync(image.Memory, ct).ConfigureAwait(false);
+        return model;
     }
 
-    /// <summary>The largest face of an image, or NoFace; with the model check of <paramref name="collection"/> when one is given.</summary>
+    /// <summary>Refuses a client vector for a collection whose faces hold two codes (a fused model): one code cannot be compared with them.</summary>
+    private void RefuseVectorForFused(CollectionRecord collection)
+    {
+        if (Pipeline.Registry.TryGet(collection.ModelVersion, out var model) && model.CodesPerFace > 1)
+        {
+            Errors.ThrowInvalid($"Collection '{collection.Name}' uses the fused model '{model.Id}' (two codes per face); enrol and search it with images, not vectors.");
+        }
+    }
+
+    /// <summary>Whether a collection's faces are the server's own model's (fr512), which the FPIR calibration was measured for.</summary>
+    private bool UsesPipelineModel(CollectionRecord collection) =>
+        string.Equals(collection.ModelVersion, Pipeline.ModelVersion, StringComparison.Ordinal) || !Pipeline.Registry.TryGet(collection.ModelVersion, out _);
+
+    /// <summary>The fixed search threshold of a collection of another registered model (dlib, fused): the model's own identification threshold.</summary>
+    private float ModelMatchThreshold(CollectionRecord collection) =>
+        Pipeline.Registry.TryGet(collection.ModelVersion, out var model) ? model.IdentificationThreshold : runtime.MatchThreshold;
+
+    /// <summary>The largest face of an image, or NoFace; embedded with the model of <paramref name="collection"/> when one is given.</summary>
     private async Task<DetectedFace> LargestFaceAsync(Google.Protobuf.ByteString image, string which, CollectionRecord? collection, CancellationToken ct)
     {
         var faces = await AnalyzeAsync(image, collection, ct).ConfigureAwait(false);

@@ -23,15 +23,26 @@ internal static class KvCodec
 {
     public const byte FormatVersion = 1;
 
-    private const byte HasBox = 1;
+    /// <summary>
+    /// The format of a face value (and of an add-faces log entry) that holds a second code (a fused model's
+    /// face). Values without one keep writing <see cref="FormatVersion"/>, so a store without fused
+    /// collections stays readable by builds that predate the second code; both are read.
+    /// </summary>
+    public const byte SecondaryCodeVersion = 2;
 
-    /// <summary>Face id, 128 vector bytes, flags, box (when flagged), detection score.</summary>
-    public static void WriteFaceBody(ByteWriter writer, long faceId, in FaceVector vector, BoundingBox? box, float score)
+    private const byte HasBox = 1;
+    private const byte HasSecondary = 2;
+
+    /// <summary>
+    /// Face id, 128 vector bytes, flags, box (when flagged), detection score, then (format 2, when flagged)
+    /// the 128 bytes of the second code.
+    /// </summary>
+    public static void WriteFaceBody(ByteWriter writer, in StoredFace face)
     {
-        writer.WriteInt64(faceId);
-        writer.WriteRaw(vector.AsBytes());
-        writer.WriteByte(box.HasValue ? HasBox : (byte)0);
-        if (box is { } b)
+        writer.WriteInt64(face.FaceId);
+        writer.WriteRaw(face.Vector.AsBytes());
+        writer.WriteByte((byte)((face.Box.HasValue ? HasBox : 0) | (face.Secondary.HasValue ? HasSecondary : 0)));
+        if (face.Box is { } b)
         {
             writer.WriteSingle(b.X);
             writer.WriteSingle(b.Y);
@@ -39,26 +50,52 @@ internal static class KvCodec
             writer.WriteSingle(b.Height);
         }
 
-        writer.WriteSingle(score);
+        writer.WriteSingle(face.DetectionScore);
+        if (face.Secondary is { } secondary)
+        {
+            writer.WriteRaw(secondary.AsBytes());
+        }
     }
 
-    public static StoredFace ReadFaceBody(ref ByteReader reader)
+    /// <summary>Reads a face body of the given format version (a second code is refused in format 1).</summary>
+    public static StoredFace ReadFaceBody(ref ByteReader reader, byte version)
     {
         var id = reader.ReadInt64();
         var vector = FaceVector.FromBytes(reader.ReadRaw(FaceVector.Dimensions));
         var flags = reader.ReadByte();
+        if ((flags & ~(HasBox | HasSecondary)) != 0 || ((flags & HasSecondary) != 0 && version < SecondaryCodeVersion))
+        {
+            throw new InvalidDataException($"Face flags {flags} are not valid in format version {version}.");
+        }
+
         BoundingBox? box = (flags & HasBox) != 0
             ? new BoundingBox(reader.ReadSingle(), reader.ReadSingle(), reader.ReadSingle(), reader.ReadSingle())
             : null;
-        return new StoredFace(id, vector, box, reader.ReadSingle());
+        float score = reader.ReadSingle();
+        FaceVector? secondary = (flags & HasSecondary) != 0 ? FaceVector.FromBytes(reader.ReadRaw(FaceVector.Dimensions)) : null;
+        return new StoredFace(id, vector, box, score, secondary);
+    }
+
+    /// <summary>The format version of a face value or log entry holding these faces.</summary>
+    public static byte VersionFor(ReadOnlySpan<StoredFace> faces)
+    {
+        foreach (var face in faces)
+        {
+            if (face.Secondary.HasValue)
+            {
+                return SecondaryCodeVersion;
+            }
+        }
+
+        return FormatVersion;
     }
 
     /// <summary>Face value: version, face body, collection, person, model, hash (empty = none), created ticks, tags, sequence.</summary>
     public static void WriteFace(ByteWriter writer, AddFacesEntry entry, in StoredFace face, long sequence)
     {
         writer.Reset();
-        writer.WriteByte(FormatVersion);
-        WriteFaceBody(writer, face.FaceId, face.Vector, face.Box, face.DetectionScore);
+        writer.WriteByte(face.Secondary.HasValue ? SecondaryCodeVersion : FormatVersion);
+        WriteFaceBody(writer, face);
         writer.WriteString(entry.Collection);
         writer.WriteString(entry.PersonId);
         writer.WriteString(entry.ModelVersion);
@@ -71,8 +108,8 @@ internal static class KvCodec
     public static FaceRecord ReadFace(ReadOnlySpan<byte> value)
     {
         var reader = new ByteReader(value);
-        CheckVersion(ref reader);
-        var face = ReadFaceBody(ref reader);
+        var version = CheckFaceVersion(ref reader);
+        var face = ReadFaceBody(ref reader, version);
         var collection = reader.ReadString();
         var person = reader.ReadString();
         var model = reader.ReadString();
@@ -81,7 +118,10 @@ internal static class KvCodec
         var tags = reader.ReadMap();
         var sequence = reader.ReadInt64();
         reader.ExpectEnd();
-        return new FaceRecord(face.FaceId, collection, person, face.Vector, model, hash.Length == 0 ? null : hash, face.Box, face.DetectionScore, created, tags, sequence);
+        return new FaceRecord(face.FaceId, collection, person, face.Vector, model, hash.Length == 0 ? null : hash, face.Box, face.DetectionScore, created, tags, sequence)
+        {
+            SecondaryVector = face.Secondary,
+        };
     }
 
     /// <summary>Person value: version, created ticks, metadata, face ids (count + int64s), content hashes (count + byte strings).</summary>
@@ -189,10 +229,22 @@ internal static class KvCodec
     public static (string Collection, string PersonId) ReadFaceOwner(ReadOnlySpan<byte> value)
     {
         var reader = new ByteReader(value);
-        CheckVersion(ref reader);
-        ReadFaceBody(ref reader);
+        var version = CheckFaceVersion(ref reader);
+        ReadFaceBody(ref reader, version);
         var collection = reader.ReadString();
         return (collection, reader.ReadString());
+    }
+
+    /// <summary>Reads the version byte of a face value: format 1, or 2 (with a second code).</summary>
+    private static byte CheckFaceVersion(ref ByteReader reader)
+    {
+        var version = reader.ReadByte();
+        if (version is not (FormatVersion or SecondaryCodeVersion))
+        {
+            throw new InvalidDataException($"Unknown store value format version {version}.");
+        }
+
+        return version;
     }
 
     private static void CheckVersion(ref ByteReader reader)

@@ -12,7 +12,7 @@ internal static class WalCodec
     public static void Encode(WalEntry entry, ByteWriter writer)
     {
         writer.Reset();
-        writer.WriteByte(FormatVersion);
+        writer.WriteByte(entry is AddFacesEntry add ? KvCodec.VersionFor(add.Faces) : FormatVersion);
         writer.WriteByte((byte)entry.Kind);
         switch (entry)
         {
@@ -34,7 +34,7 @@ internal static class WalCodec
                 writer.WriteVarUInt((ulong)e.Faces.Length);
                 foreach (var face in e.Faces)
                 {
-                    KvCodec.WriteFaceBody(writer, face.FaceId, face.Vector, face.Box, face.DetectionScore);
+                    KvCodec.WriteFaceBody(writer, face);
                 }
 
                 break;
@@ -77,17 +77,17 @@ internal static class WalCodec
     {
         var reader = new ByteReader(bytes);
         var version = reader.ReadByte();
-        if (version != FormatVersion)
+        var kind = (EntryKind)reader.ReadByte();
+        if (version != FormatVersion && !(version == KvCodec.SecondaryCodeVersion && kind == EntryKind.AddFaces))
         {
             throw new InvalidDataException($"Unknown log entry format version {version}.");
         }
 
-        var kind = (EntryKind)reader.ReadByte();
         WalEntry entry = kind switch
         {
             EntryKind.CreateCollection => new CreateCollectionEntry(reader.ReadString(), reader.ReadString(), reader.ReadInt64()),
             EntryKind.DeleteCollection => new DeleteCollectionEntry(reader.ReadString()),
-            EntryKind.AddFaces => DecodeAddFaces(ref reader),
+            EntryKind.AddFaces => DecodeAddFaces(ref reader, version),
             EntryKind.DeleteFace => new DeleteFaceEntry(reader.ReadString(), reader.ReadInt64()),
             EntryKind.DeletePerson => DecodeDeletePerson(ref reader),
             EntryKind.SetPersonMetadata => new SetPersonMetadataEntry(reader.ReadString(), reader.ReadString(), reader.ReadMap(), reader.ReadInt64()),
@@ -129,7 +129,7 @@ internal static class WalCodec
         _ => [],
     };
 
-    private static AddFacesEntry DecodeAddFaces(ref ByteReader reader)
+    private static AddFacesEntry DecodeAddFaces(ref ByteReader reader, byte version)
     {
         var collection = reader.ReadString();
         var personId = reader.ReadString();
@@ -141,7 +141,7 @@ internal static class WalCodec
         var faces = new StoredFace[count];
         for (var i = 0; i < faces.Length; i++)
         {
-            faces[i] = KvCodec.ReadFaceBody(ref reader);
+            faces[i] = KvCodec.ReadFaceBody(ref reader, version);
         }
 
         return new AddFacesEntry(collection, personId, modelVersion, hash.Length == 0 ? null : hash, tags, created, faces);

@@ -36,7 +36,7 @@ internal sealed record DeleteCollectionEntry(string Name) : WalEntry
 }
 
 /// <summary>A face of an <see cref="AddFacesEntry"/> with its assigned id.</summary>
-internal readonly record struct StoredFace(long FaceId, FaceVector Vector, BoundingBox? Box, float DetectionScore);
+internal readonly record struct StoredFace(long FaceId, FaceVector Vector, BoundingBox? Box, float DetectionScore, FaceVector? Secondary = null);
 
 internal sealed record AddFacesEntry(
     string Collection,

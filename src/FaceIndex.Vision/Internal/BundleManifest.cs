@@ -11,7 +11,7 @@ internal sealed class BundleManifest
     /// <summary>The npm package the models come from.</summary>
     public required PackageEntry Package { get; init; }
 
-    /// <summary>The three ONNX models.</summary>
+    /// <summary>The ONNX models.</summary>
     public required ModelSet Models { get; init; }
 
     /// <summary>The 512 → 128 projection artifact.</summary>
@@ -35,6 +35,24 @@ internal sealed class IdentificationEntry
 
     /// <summary>The development pair list it was chosen on.</summary>
     public required string ChosenOn { get; init; }
+
+    /// <summary>Search thresholds measured for gallery sizes and FPIR targets (see <see cref="OpenSetCalibration"/>); null when not measured.</summary>
+    public OpenSetGrid? OpenSet { get; init; }
+}
+
+/// <summary>The open-set calibration grid of the manifest: thresholds[size][fpir].</summary>
+internal sealed class OpenSetGrid
+{
+    public required int[] GallerySizes { get; init; }
+
+    public required double[] Fpir { get; init; }
+
+    public required float[][] Thresholds { get; init; }
+
+    /// <summary>What the grid was measured on, and the command.</summary>
+    public string MeasuredOn { get; init; } = "";
+
+    public OpenSetCalibration ToCalibration() => new(GallerySizes, Fpir, Thresholds);
 }
 
 /// <summary>The model-specific default decision threshold, chosen with the evaluator on a development set.</summary>
@@ -66,7 +84,7 @@ internal sealed class PackageEntry
     public required string ModelPathInTarball { get; init; }
 }
 
-/// <summary>Detector, landmark and embedding models.</summary>
+/// <summary>Detector, landmark, embedding and pose models (required); age, gender and expression (optional attributes).</summary>
 internal sealed class ModelSet
 {
     public required ModelEntry Detector { get; init; }
@@ -74,6 +92,18 @@ internal sealed class ModelSet
     public required ModelEntry Landmarks { get; init; }
 
     public required ModelEntry Embedder { get; init; }
+
+    /// <summary>Head pose, part of each face's quality.</summary>
+    public required ModelEntry Pose { get; init; }
+
+    /// <summary>Age (the package's SSR-Net); loaded only when attributes are asked for.</summary>
+    public ModelEntry? Age { get; init; }
+
+    /// <summary>Gender (the package's SSR-Net); loaded only when attributes are asked for.</summary>
+    public ModelEntry? Gender { get; init; }
+
+    /// <summary>Facial expression (7 classes); loaded only when attributes are asked for.</summary>
+    public ModelEntry? Expression { get; init; }
 }
 
 /// <summary>One ONNX file with its checksum and documented input.</summary>

@@ -6,7 +6,7 @@ using FaceIndex.Core;
 namespace FaceIndex.Vision.Internal;
 
 /// <summary>
-/// The verified model bundle: the manifest (model-bundle/manifest.json), the three ONNX files it
+/// The verified model bundle: the manifest (model-bundle/manifest.json), the ONNX files it
 /// pins by SHA-256, and the projection artifact. Every file is checked against the manifest on load.
 /// </summary>
 internal sealed class ModelBundle
@@ -42,7 +42,21 @@ internal sealed class ModelBundle
     /// <summary>What a session loads for the model: its dynamic-batch rewrite when the manifest names one, else the file as published.</summary>
     public ModelSource Source(ModelEntry entry) => _sources[entry];
 
-    /// <summary>Loads the manifest, verifies the three models and (when required) the projection.</summary>
+    /// <summary>An optional model (attributes), verified against its checksum now.</summary>
+    /// <exception cref="FaceIndexException">ModelMissing: the manifest has no such model, or the file is absent or corrupt.</exception>
+    public ModelSource VerifiedOptionalSource(ModelEntry? entry, string what)
+    {
+        if (entry is null)
+        {
+            throw Missing($"The model manifest names no {what} model; restore model-bundle/ from git.");
+        }
+
+        var path = ModelPath(entry);
+        VerifyModelFile(path, entry.Sha256);
+        return new ModelSource(entry.File, path, null);
+    }
+
+    /// <summary>Loads the manifest, verifies the required models (detector, landmarks, embedder, pose) and (when required) the projection.</summary>
     /// <exception cref="FaceIndexException">ModelMissing: a file is absent or does not match its checksum.</exception>
     public static ModelBundle Load(string modelsDirectory, string? bundleDirectory, bool requireProjection)
     {
@@ -69,8 +83,20 @@ internal sealed class ModelBundle
             throw new FaceIndexException(FaceIndexError.ModelMissing, $"The model manifest in {DescribeBundle(bundleDirectory)} gives identification.threshold {manifest.Identification.Threshold}; a squared L2 distance between unit vectors lies in (0, 4). Restore model-bundle/ from git.");
         }
 
+        if (manifest.Identification.OpenSet is { } grid)
+        {
+            try
+            {
+                _ = grid.ToCalibration();
+            }
+            catch (ArgumentException ex)
+            {
+                throw new FaceIndexException(FaceIndexError.ModelMissing, $"The model manifest in {DescribeBundle(bundleDirectory)} gives an invalid identification.openSet: {ex.Message} Restore model-bundle/ from git.", ex);
+            }
+        }
+
         var sources = new Dictionary<ModelEntry, ModelSource>();
-        foreach (var entry in new[] { manifest.Models.Detector, manifest.Models.Landmarks, manifest.Models.Embedder })
+        foreach (var entry in new[] { manifest.Models.Detector, manifest.Models.Landmarks, manifest.Models.Embedder, manifest.Models.Pose })
         {
             VerifyModelFile(Path.Combine(modelsDirectory, entry.File), entry.Sha256);
             sources[entry] = entry.DynamicBatch is null

@@ -37,6 +37,10 @@ internal sealed class RgbImage : IDisposable
     /// </summary>
     public float Scale { get; }
 
+    /// <summary>A box in full-size pixels as decoded pixels (the same box unless decoded at a reduced scale).</summary>
+    public FaceBox ToDecoded(FaceBox box) =>
+        Scale == 1f ? box : new FaceBox(box.X * Scale, box.Y * Scale, box.Width * Scale, box.Height * Scale);
+
     /// <summary>Width of the full-size (oriented) image, in its pixels.</summary>
     public int FullWidth { get; }
 
