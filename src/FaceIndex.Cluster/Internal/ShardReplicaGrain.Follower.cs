@@ -1,0 +1,236 @@
+using System.Globalization;
+using FaceIndex.Storage;
+
+namespace FaceIndex.Cluster.Internal;
+
+internal sealed partial class ShardReplicaGrain
+{
+    private const string FollowFileName = "follow.txt";
+    private Task _catchUp = Task.CompletedTask;
+    private string _followState = "catching-up";
+    private string? _followReason;
+    private long _lag = -1;
+
+    public async Task AppendAsync(IReadOnlyList<ShippedEntry> entries, long term)
+    {
+        if (term > ShardLayout.Term)
+        {
+            await RefreshLayoutAsync().ConfigureAwait(true);
+        }
+
+        if (term < ShardLayout.Term || IsPrimary)
+        {
+            throw new NotPrimaryException($"Entries of term {term} refused: shard {_shard} of '{_collection}' is at term {ShardLayout.Term} with primary '{ShardLayout.Primary}'.");
+        }
+
+        await AppendLocallyAsync(entries).ConfigureAwait(true);
+    }
+
+    /// <summary>Appends the primary's entries that this replica does not hold yet, in one durable commit.</summary>
+    private async Task AppendLocallyAsync(IReadOnlyList<ShippedEntry> entries)
+    {
+        await _appendGate.WaitAsync(_stopping.Token).ConfigureAwait(true);
+        try
+        {
+            var store = Database.Store;
+            long have = Volatile.Read(ref _applied);
+            if (have < 0)
+            {
+                throw new NodeUnavailableException($"Replica of shard {_shard} of '{_collection}' on '{_node}' has not resolved its position in the primary's log yet.");
+            }
+
+            var records = new List<ChangeRecord>(entries.Count);
+            foreach (var entry in entries)
+            {
+                if (entry.Position > have)
+                {
+                    records.Add(new ChangeRecord(entry.Position, entry.Entry));
+                }
+            }
+
+            if (records.Count > 0)
+            {
+                await store.AppendReplicatedAsync(records, records[^1].Position, _stopping.Token).ConfigureAwait(true);
+                Volatile.Write(ref _applied, records[^1].Position);
+            }
+        }
+        finally
+        {
+            _appendGate.Release();
+        }
+    }
+
+    /// <summary>The current primary's position of the last entry this replica holds; -1 until resolved.</summary>
+    private long _applied = -1;
+
+    /// <summary>At activation: the position in the primary's log this replica holds, when it follows that primary already.</summary>
+    private void ResolveAppliedAtOpen()
+    {
+        var (following, switchedFrom, switchedAt) = ReadFollowFile();
+        if (!IsPrimary && string.Equals(following, ShardLayout.Primary, StringComparison.Ordinal))
+        {
+            long replicated = Database.Store.ReplicatedPosition;
+            _applied = replicated == switchedFrom ? switchedAt : Math.Max(replicated, 0);
+        }
+    }
+
+    /// <summary>Starts catching up with the primary when this replica is a follower that is not in sync (idempotent).</summary>
+    private void StartFollowing()
+    {
+        if (_catchUp.IsCompleted && !_stopping.IsCancellationRequested)
+        {
+            _catchUp = CatchUpAsync();
+        }
+    }
+
+    /// <summary>
+    /// Pulls the primary's log from this replica's position until it is close, then asks the primary to
+    /// ship the rest and to count it in sync. A replica whose entries the primary's log cannot continue
+    /// (it diverged, or the log was truncated past its position) starts again from an empty store.
+    /// </summary>
+    private async Task CatchUpAsync()
+    {
+        await Task.Yield();
+        try
+        {
+            await RefreshLayoutAsync().ConfigureAwait(true);
+            var layout = ShardLayout;
+            if (IsPrimary || layout.InSync.Contains(_node))
+            {
+                _followState = "in-sync";
+                return;
+            }
+
+            _followState = "catching-up";
+            long position = await ResolvePositionAsync(layout).ConfigureAwait(true);
+            var primary = Replica(layout.Primary);
+            while (!_stopping.IsCancellationRequested)
+            {
+                var feed = await primary.ReadFeedAsync(position, FeedPage).WaitAsync(_options.ShipTimeout).ConfigureAwait(true);
+                if (feed.Truncated)
+                {
+                    if (position <= 0)
+                    {
+                        _followState = "needs-full-copy";
+                        _followReason = "the primary's log no longer starts at its beginning; a file copy of the shard is needed (not implemented)";
+                        return;
+                    }
+
+                    position = await StartOverAsync(layout).ConfigureAwait(true);
+                    continue;
+                }
+
+                if (feed.Entries.Count > 0)
+                {
+                    await AppendLocallyAsync(feed.Entries).ConfigureAwait(true);
+                    position = feed.Entries[^1].Position;
+                }
+
+                _lag = Math.Max(0, feed.LastPosition - position);
+                if (feed.Entries.Count < FeedPage)
+                {
+                    if (await primary.FollowAsync(_node, position, layout.Term).ConfigureAwait(true))
+                    {
+                        _followState = "in-sync";
+                        _followReason = null;
+                        _lag = 0;
+                    }
+
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (!_stopping.IsCancellationRequested)
+        {
+            _followReason = ex.Message;
+            ClusterLog.CatchUpFailed(_logger, _collection, _shard, _node, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// The position in the primary's log after which this replica continues: its replicated position
+    /// when it follows that primary already; the primary's promotion point when this replica's log ends
+    /// exactly where the primary took over from the previous one; otherwise it starts over from empty.
+    /// </summary>
+    private async Task<long> ResolvePositionAsync(ShardLayout layout)
+    {
+        var store = Database.Store;
+        var (following, switchedFrom, switchedAt) = ReadFollowFile();
+        if (string.Equals(following, layout.Primary, StringComparison.Ordinal))
+        {
+            // Nothing appended since the switch: the store's position is still the previous primary's.
+            long applied = store.ReplicatedPosition == switchedFrom ? switchedAt : Math.Max(store.ReplicatedPosition, 0);
+            Volatile.Write(ref _applied, applied);
+            return applied;
+        }
+
+        bool sameEntries = following is not null && string.Equals(following, layout.PreviousPrimary, StringComparison.Ordinal) && store.ReplicatedPosition == layout.PromotedFrom;
+        bool wasPrimary = string.Equals(_node, layout.PreviousPrimary, StringComparison.Ordinal) && store.LastPosition == layout.PromotedFrom;
+        if (following is null && !Database.TryGetCollection(_collection, out _) && layout.PreviousPrimary is null)
+        {
+            // A fresh replica of a shard that never changed primary: the whole log from its start.
+            WriteFollowFile(layout.Primary, store.ReplicatedPosition, 0);
+            Volatile.Write(ref _applied, 0);
+            return 0;
+        }
+
+        if ((sameEntries || wasPrimary) && layout.PromotedAt >= 0)
+        {
+            WriteFollowFile(layout.Primary, store.ReplicatedPosition, layout.PromotedAt);
+            Volatile.Write(ref _applied, layout.PromotedAt);
+            return layout.PromotedAt;
+        }
+
+        return await StartOverAsync(layout).ConfigureAwait(true);
+    }
+
+    /// <summary>Deletes this replica's store and index and opens an empty one that follows the primary from the start of its log.</summary>
+    private async Task<long> StartOverAsync(ShardLayout layout)
+    {
+        ClusterLog.StartingOver(_logger, _collection, _shard, _node, layout.Primary);
+        _feedSubscription?.Dispose();
+        var old = _database;
+        _database = null;
+        if (old is not null)
+        {
+            await old.DisposeAsync().ConfigureAwait(true);
+        }
+
+        Directory.Delete(_directory, recursive: true);
+        _database = await OpenDatabaseAsync(_stopping.Token).ConfigureAwait(true);
+        _feedSubscription = _database.Store.SubscribeToFeed(OnCommitted);
+        WriteFollowFile(layout.Primary, _database.Store.ReplicatedPosition, 0);
+        Volatile.Write(ref _applied, 0);
+        return 0;
+    }
+
+    private (string? Primary, long SwitchedFrom, long SwitchedAt) ReadFollowFile()
+    {
+        var path = Path.Combine(_directory, FollowFileName);
+        if (!File.Exists(path))
+        {
+            return (null, -1, -1);
+        }
+
+        var parts = File.ReadAllText(path).Split('\n');
+        return parts.Length >= 3
+            ? (parts[0], long.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture))
+            : (null, -1, -1);
+    }
+
+    /// <summary>Records durably which primary this replica follows and where it switched to it (written before the first append from it).</summary>
+    private void WriteFollowFile(string primary, long switchedFrom, long switchedAt)
+    {
+        var path = Path.Combine(_directory, FollowFileName);
+        var temp = path + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(string.Create(CultureInfo.InvariantCulture, $"{primary}\n{switchedFrom}\n{switchedAt}\n"));
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+}

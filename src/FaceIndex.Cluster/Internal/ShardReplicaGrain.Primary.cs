@@ -1,0 +1,240 @@
+using FaceIndex.Storage;
+
+namespace FaceIndex.Cluster.Internal;
+
+internal sealed partial class ShardReplicaGrain
+{
+    private readonly Dictionary<string, FollowerLink> _links = new(StringComparer.Ordinal);
+    private readonly Lock _linkGate = new();
+    private IDisposable? _feedSubscription;
+    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The store's writer calls this after each commit: wake the shippers (cheap, no I/O).</summary>
+    private void OnCommitted(IReadOnlyList<ChangeRecord> records)
+    {
+        FollowerLink[] links;
+        lock (_linkGate)
+        {
+            links = [.. _links.Values];
+        }
+
+        foreach (var link in links)
+        {
+            link.Wake();
+        }
+    }
+
+    private async Task EnsurePrimaryAsync(long epoch)
+    {
+        if (epoch > ShardLayout.Epoch || !IsPrimary)
+        {
+            await RefreshLayoutAsync().ConfigureAwait(true);
+        }
+
+        if (!IsPrimary)
+        {
+            throw new NotPrimaryException($"Node '{_node}' is not the primary of shard {_shard} of '{_collection}' (epoch {ShardLayout.Epoch}).");
+        }
+
+        if (_options.WriteAcknowledgement == WriteAcknowledgement.Majority && ShardLayout.InSync.Count < (_layout!.Replication / 2) + 1)
+        {
+            throw new NodeUnavailableException($"Shard {_shard} of '{_collection}' has {ShardLayout.InSync.Count} in-sync replicas; a majority of {_layout.Replication} is needed to acknowledge writes.");
+        }
+    }
+
+    private async Task RefreshLayoutAsync()
+    {
+        var layout = await Catalog.GetLayoutAsync(_collection).ConfigureAwait(true)
+            ?? throw new NodeUnavailableException($"Collection '{_collection}' does not exist.");
+        if (layout.Shards[_shard].Epoch >= (_layout?.Shards[_shard].Epoch ?? -1))
+        {
+            _layout = layout;
+        }
+    }
+
+    /// <summary>Waits until enough copies hold the log up to <paramref name="position"/> (see <see cref="WriteAcknowledgement"/>).</summary>
+    private async Task WaitForCopiesAsync(long position)
+    {
+        while (true)
+        {
+            var progress = Volatile.Read(ref _progress).Task;
+            var layout = ShardLayout;
+            int followers = 0;
+            int confirmed = 0;
+            foreach (var node in layout.InSync)
+            {
+                if (string.Equals(node, _node, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                followers++;
+                FollowerLink? link;
+                lock (_linkGate)
+                {
+                    _links.TryGetValue(node, out link);
+                }
+
+                if (link is not null && Volatile.Read(ref link.Confirmed) >= position)
+                {
+                    confirmed++;
+                }
+            }
+
+            int needed = _options.WriteAcknowledgement == WriteAcknowledgement.All ? followers : Math.Min(followers, _layout!.Replication / 2);
+            if (confirmed >= needed)
+            {
+                return;
+            }
+
+            if (!IsPrimary)
+            {
+                throw new NotPrimaryException($"Node '{_node}' lost the primary role of shard {_shard} of '{_collection}' before the write was replicated.");
+            }
+
+            await progress.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(true);
+        }
+    }
+
+    private void SignalProgress() => Interlocked.Exchange(ref _progress, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    public async Task<bool> FollowAsync(string node, long position, long term)
+    {
+        await RefreshLayoutAsync().ConfigureAwait(true);
+        if (!IsPrimary || term != ShardLayout.Term)
+        {
+            return false;
+        }
+
+        var link = new FollowerLink(node, position);
+        lock (_linkGate)
+        {
+            if (_links.Remove(node, out var old))
+            {
+                old.Stop();
+            }
+
+            _links[node] = link;
+        }
+
+        link.Loop = ShipAsync(link);
+
+        // Joins the in-sync set once it holds everything committed so far.
+        long target = Database.Store.LastPosition;
+        while (Volatile.Read(ref link.Confirmed) < target)
+        {
+            if (link.Stopped)
+            {
+                return false;
+            }
+
+            await Volatile.Read(ref _progress).Task.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(true);
+        }
+
+        _layout = await Catalog.AddToInSyncAsync(_collection, _shard, node, ShardLayout.Term).ConfigureAwait(true);
+        SignalProgress();
+        return ShardLayout.InSync.Contains(node);
+    }
+
+    /// <summary>Ships every entry after the follower's position, in order, as the log grows; drops the follower from the in-sync set when it stops confirming.</summary>
+    private async Task ShipAsync(FollowerLink link)
+    {
+        await Task.Yield();
+        var follower = Replica(link.Node);
+        long term = ShardLayout.Term;
+        try
+        {
+            while (!link.Stopped && !_stopping.IsCancellationRequested)
+            {
+                var wake = link.WakeTask;
+                var read = Database.Store.ReadFeed(Volatile.Read(ref link.Confirmed), FeedPage);
+                if (read.Truncated)
+                {
+                    throw new NodeUnavailableException($"The log of the primary no longer covers position {link.Confirmed} of follower '{link.Node}'.");
+                }
+
+                if (read.Records.Count == 0)
+                {
+                    await wake.WaitAsync(TimeSpan.FromMilliseconds(500)).ConfigureAwait(true);
+                    continue;
+                }
+
+                await follower.AppendAsync(ToShipped(read.Records), term).WaitAsync(_options.ShipTimeout).ConfigureAwait(true);
+                Volatile.Write(ref link.Confirmed, read.Records[^1].Position);
+                SignalProgress();
+            }
+        }
+        catch (Exception ex) when (!_stopping.IsCancellationRequested)
+        {
+            ClusterLog.FollowerDropped(_logger, _collection, _shard, link.Node, ex.Message);
+            link.Stop();
+            try
+            {
+                _layout = await Catalog.RemoveFromInSyncAsync(_collection, _shard, link.Node, term).ConfigureAwait(true);
+            }
+            catch (Exception inner) when (inner is not OperationCanceledException)
+            {
+                ClusterLog.FollowerDropped(_logger, _collection, _shard, link.Node, inner.Message);
+            }
+
+            lock (_linkGate)
+            {
+                if (_links.TryGetValue(link.Node, out var current) && ReferenceEquals(current, link))
+                {
+                    _links.Remove(link.Node);
+                }
+            }
+
+            SignalProgress();
+        }
+    }
+
+    private async Task StopLinksAsync()
+    {
+        FollowerLink[] links;
+        lock (_linkGate)
+        {
+            links = [.. _links.Values];
+            _links.Clear();
+        }
+
+        foreach (var link in links)
+        {
+            link.Stop();
+        }
+
+        foreach (var link in links)
+        {
+            try
+            {
+                await link.Loop.ConfigureAwait(true);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+            {
+            }
+        }
+    }
+
+    /// <summary>A primary's shipping state for one follower: the last position it confirmed durable.</summary>
+    private sealed class FollowerLink(string node, long confirmed)
+    {
+        public readonly string Node = node;
+        public long Confirmed = confirmed;
+        private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _stopped;
+
+        public Task Loop { get; set; } = Task.CompletedTask;
+
+        public bool Stopped => Volatile.Read(ref _stopped) != 0;
+
+        public Task WakeTask => Volatile.Read(ref _wake).Task;
+
+        public void Wake() => Interlocked.Exchange(ref _wake, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+        public void Stop()
+        {
+            Volatile.Write(ref _stopped, 1);
+            Wake();
+        }
+    }
+}
