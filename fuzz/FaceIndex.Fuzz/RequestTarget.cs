@@ -1,7 +1,7 @@
 using FaceIndex.Core;
-using FaceIndex.Core.Synthetic;
 using FaceIndex.IntegrationTests;
 using FaceIndex.Protocol.V1;
+using FaceIndex.Testing;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;

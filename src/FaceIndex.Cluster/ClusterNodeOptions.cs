@@ -1,5 +1,5 @@
 using FaceIndex.Index;
-using FaceIndex.Server;
+using FaceIndex.Engine;
 using FaceIndex.Storage;
 
 namespace FaceIndex.Cluster;

@@ -47,6 +47,9 @@ public enum FaceIndexError
 
     /// <summary>The requested execution provider (for example CUDA) is not available.</summary>
     ProviderUnavailable,
+
+    /// <summary>The server or database is shutting down and takes no new work.</summary>
+    ShuttingDown,
 }
 
 /// <summary>A domain error with its code; the message tells the caller what to fix.</summary>

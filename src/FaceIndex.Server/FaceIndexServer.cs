@@ -1,4 +1,5 @@
 using FaceIndex.Clustering;
+using FaceIndex.Engine;
 using FaceIndex.Index;
 using FaceIndex.Server.Internal;
 using FaceIndex.Server.Services;
@@ -62,10 +63,14 @@ public static class FaceIndexServer
         services.AddSingleton<ServerRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<ServerRuntime>());
         services.AddSingleton<ServerMetrics>();
-        services.AddSingleton<ClusteringJobs>();
+        services.AddSingleton(sp =>
+        {
+            var runtime = sp.GetRequiredService<ServerRuntime>();
+            return new ClusteringJobs(() => runtime.Database, () => runtime.MatchThreshold, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ClusteringJobs>>());
+        });
 
         // After the runtime: starts once the database is open, stops before it closes.
-        services.AddHostedService(sp => sp.GetRequiredService<ClusteringJobs>());
+        services.AddHostedService<ClusteringHost>();
         services.AddSingleton<CallInterceptor>();
         services.AddSingleton<ApiKeyInterceptor>();
         services.AddGrpc(grpc =>

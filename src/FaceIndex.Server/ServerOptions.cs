@@ -8,7 +8,7 @@ namespace FaceIndex.Server;
 /// <para>Adding a setting, anywhere in the server:</para>
 /// <list type="number">
 /// <item>add the property to the options class of its section (<see cref="ServerOptions"/>, <see cref="AuthOptions"/>,
-/// <see cref="IndexingOptions"/>, <c>IndexOptions</c>, <c>StorageOptions</c>, <c>VisionOptions</c>) with its default and a
+/// <see cref="FaceIndex.Engine.IndexingOptions"/>, <c>IndexOptions</c>, <c>StorageOptions</c>, <c>VisionOptions</c>) with its default and a
 /// <c>///</c> line saying what it does, its unit and what it trades;</item>
 /// <item>check its range in that class's <c>Validate</c>, with a message that names <c>Section:Setting</c>;</item>
 /// <item>use it where the component is built (the libraries get the options object; they never read configuration);</item>

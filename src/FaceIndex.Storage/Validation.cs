@@ -4,8 +4,12 @@ using FaceIndex.Core;
 
 namespace FaceIndex.Storage;
 
-/// <summary>Argument checks of the store's edge; each failure is a <see cref="FaceIndexError.InvalidArgument"/>.</summary>
-internal static class Validation
+/// <summary>
+/// Argument checks of the store's edge, public so that a transport (the gRPC service) checks a request
+/// with the same rules and messages before doing any work; each failure is a
+/// <see cref="FaceIndexException"/> with <see cref="FaceIndexError.InvalidArgument"/>.
+/// </summary>
+public static class Validation
 {
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -24,7 +28,8 @@ internal static class Validation
     /// <summary>Longest model version, in UTF-8 bytes.</summary>
     public const int MaxModelVersionBytes = 128;
 
-    public static void Name(string? value, string what, int maxBytes)
+    /// <summary>Refuses an empty name, and one that <see cref="Length"/> refuses.</summary>
+    public static void Name([NotNull] string? value, string what, int maxBytes)
     {
         if (string.IsNullOrEmpty(value))
         {
@@ -56,6 +61,7 @@ internal static class Validation
     public static bool IsValidName(string? value, int maxBytes) =>
         !string.IsNullOrEmpty(value) && TryByteCount(value, out var bytes) && bytes <= maxBytes;
 
+    /// <summary>Refuses a tag or metadata map with too many entries, or an empty, invalid or oversized key or value.</summary>
     public static void Map(IReadOnlyDictionary<string, string>? map, string what)
     {
         if (map is null)
@@ -78,6 +84,7 @@ internal static class Validation
         }
     }
 
+    /// <summary>Refuses a content hash that is not a 32-byte SHA-256 digest (null passes: no hash).</summary>
     public static void ContentHash(byte[]? hash)
     {
         if (hash is not null && hash.Length != 32)
@@ -86,6 +93,7 @@ internal static class Validation
         }
     }
 
+    /// <summary>Refuses an empty list of faces, more than <paramref name="max"/>, or a face without a finite detection score.</summary>
     public static void Faces(IReadOnlyList<NewFace>? faces, int max)
     {
         if (faces is null || faces.Count == 0)

@@ -75,11 +75,11 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     /// Identifies everything that determines the 512-D embeddings (the Vision assembly build, which
     /// embeds the bundle, and the detector settings): the evaluator's embedding cache is keyed by it.
     /// </summary>
-    internal string CacheFingerprint =>
+    public string CacheFingerprint =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ModelVersion}|{typeof(FacePipeline).Module.ModuleVersionId:N}|{Options.DetectionThreshold}|{Options.NmsIouThreshold}|{Options.MinFaceSize}");
 
-    /// <summary>The projection (null only for a pipeline built to fit one).</summary>
-    internal Projection? Projection => _bundle.Projection;
+    /// <summary>The projection of the model's embedding to 128-D (null only for a pipeline built to fit one).</summary>
+    public Projection? Projection => _bundle.Projection;
 
     internal ImageDecoder Decoder => _decoder;
 
@@ -95,8 +95,11 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     public static FacePipeline Create(VisionOptions options, ILoggerFactory? loggerFactory = null) =>
         Create(options, loggerFactory, requireProjection: true);
 
-    /// <summary>As <see cref="Create(VisionOptions, ILoggerFactory?)"/>; without a projection when fitting one.</summary>
-    internal static FacePipeline Create(VisionOptions options, ILoggerFactory? loggerFactory, bool requireProjection)
+    /// <summary>As <see cref="Create(VisionOptions, ILoggerFactory?)"/>; <paramref name="requireProjection"/> false builds a pipeline without a projection, for fitting one.</summary>
+    /// <param name="options">Pipeline settings.</param>
+    /// <param name="loggerFactory">Logging; null for none.</param>
+    /// <param name="requireProjection">False when the projection is to be fitted (its raw embeddings are all that is used).</param>
+    public static FacePipeline Create(VisionOptions options, ILoggerFactory? loggerFactory, bool requireProjection)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using FaceIndex.Core;
 using FaceIndex.Index;
-using FaceIndex.Server;
+using FaceIndex.Engine;
 using FaceIndex.Storage;
 using FaceIndex.Testing;
 

@@ -1,4 +1,4 @@
-using FaceIndex.Core.Synthetic;
+using FaceIndex.Testing;
 
 namespace FaceIndex.Core.Tests;
 

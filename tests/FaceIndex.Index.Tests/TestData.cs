@@ -1,5 +1,5 @@
 using FaceIndex.Core;
-using FaceIndex.Core.Synthetic;
+using FaceIndex.Testing;
 
 namespace FaceIndex.Index.Tests;
 

@@ -1,6 +1,6 @@
 using FaceIndex.Core;
-using FaceIndex.Core.Synthetic;
 using FaceIndex.Protocol.V1;
+using FaceIndex.Testing;
 using Google.Protobuf;
 using Grpc.Core;
 using SkiaSharp;

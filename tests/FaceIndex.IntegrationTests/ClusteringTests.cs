@@ -145,43 +145,6 @@ public sealed class ClusteringTests
         }
     }
 
-    [Fact]
-    public async Task A_clustering_that_a_crash_cut_short_is_failed_at_the_next_start()
-    {
-        using var dir = TestPaths.NewTempDirectory();
-        string modelVersion;
-        await using (var host = await ServerHost.StartAsync(dir.Path))
-        {
-            await EnrollIdentitiesAsync(host.Client, 0, 10);
-            modelVersion = (await host.Client.StatsAsync(new StatsRequest())).ModelVersion;
-        }
-
-        // What a kill leaves behind: the record written before StartClustering answered, still "running".
-        var job = new Server.Internal.ClusteringJob("crashed0123", "default", new Clustering.ClusteringOptions { K = 12, Seed = 5 });
-        job.Report("knn-graph", 0.4);
-        await using (var database = await Server.FaceDatabase.OpenAsync(
-            new Storage.StorageOptions { DataDirectory = dir.Path, MemoryBudgetBytes = 32L << 20, IndexBuckets = 1L << 14, WalMemoryBytes = 4L << 20, SegmentSizeBytes = 16L << 20 },
-            new Index.IndexOptions(),
-            new Server.IndexingOptions(),
-            modelVersion))
-        {
-            await database.PutBlobAsync(Server.Internal.StoredOperation.Key(job.Id), job.Record().Serialize());
-        }
-
-        for (int restart = 0; restart < 2; restart++)
-        {
-            await using var host = await ServerHost.StartAsync(dir.Path);
-            var operation = await host.Client.GetOperationAsync(new GetOperationRequest { Id = job.Id });
-            Assert.Equal(OperationState.Failed, operation.State);
-            Assert.Equal("The server stopped (crash or kill) while the clustering ran; start it again.", operation.Error);
-            Assert.Equal("knn-graph", operation.Phase);
-            Assert.Equal(0.4, operation.Progress, 3);
-            Assert.NotNull(operation.FinishedAt);
-            var started = await WaitAsync(host.Client, (await host.Client.StartClusteringAsync(new StartClusteringRequest())).Id);
-            Assert.Equal(10, started.ClusterCount);
-        }
-    }
-
     /// <summary>
     /// The newest result is <paramref name="operation"/>'s and holds each of the ten samples of every
     /// identity once, in about one cluster per identity (within 1 %: the synthetic noise now and

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using FaceIndex.Core;
-using FaceIndex.Core.Synthetic;
 using FaceIndex.Protocol.V1;
 using FaceIndex.Testing;
 using Google.Protobuf;

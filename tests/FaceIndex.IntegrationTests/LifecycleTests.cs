@@ -157,7 +157,7 @@ public sealed class LifecycleTests
     internal static byte[] SyntheticVector(int i)
     {
         var x = new float[FaceIndex.Core.FaceVector.Dimensions];
-        FaceIndex.Core.Synthetic.SyntheticFaces.BaseRow(i, x);
+        FaceIndex.Testing.SyntheticFaces.BaseRow(i, x);
         return FaceIndex.Core.Quantizer.Quantize(x).ToArray();
     }
 }

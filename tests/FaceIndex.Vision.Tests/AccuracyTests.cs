@@ -1,6 +1,6 @@
 using FaceIndex.Core;
+using FaceIndex.Evaluation;
 using FaceIndex.Testing;
-using FaceIndex.Vision.Evaluation;
 
 namespace FaceIndex.Vision.Tests;
 

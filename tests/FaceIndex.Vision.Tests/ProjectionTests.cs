@@ -1,5 +1,5 @@
 using FaceIndex.Core;
-using FaceIndex.Vision.Internal;
+using FaceIndex.Evaluation;
 
 namespace FaceIndex.Vision.Tests;
 

@@ -1,5 +1,5 @@
+using FaceIndex.Evaluation;
 using FaceIndex.Testing;
-using FaceIndex.Vision.Evaluation;
 
 namespace FaceIndex.Vision.Tests;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using FaceIndex.Clustering;
 using FaceIndex.Core;
-using FaceIndex.Core.Synthetic;
+using FaceIndex.Testing;
 
 namespace FaceIndex.Benchmarks.Clustering;
 

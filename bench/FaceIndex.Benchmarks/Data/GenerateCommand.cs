@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using FaceIndex.Core.Synthetic;
+using FaceIndex.Testing;
 
 namespace FaceIndex.Benchmarks.Data;
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using FaceIndex.Core;
-using FaceIndex.Core.Synthetic;
+using FaceIndex.Testing;
 
 namespace FaceIndex.Benchmarks.Hnsw;
 

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using FaceIndex.Core;
-using FaceIndex.Core.Synthetic;
 using FaceIndex.Index;
+using FaceIndex.Testing;
 
 namespace FaceIndex.Benchmarks.Hnsw;
 

@@ -4,7 +4,7 @@ using FaceIndex.Cluster;
 using FaceIndex.Cluster.Tests;
 using FaceIndex.Core;
 using FaceIndex.Index;
-using FaceIndex.Server;
+using FaceIndex.Engine;
 using FaceIndex.Storage;
 using FaceIndex.Testing;
 using HdrHistogram;

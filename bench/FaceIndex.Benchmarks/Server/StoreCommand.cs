@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using FaceIndex.Core;
-using FaceIndex.Core.Synthetic;
+using FaceIndex.Engine;
 using FaceIndex.Index;
-using FaceIndex.Server;
 using FaceIndex.Storage;
+using FaceIndex.Testing;
 
 namespace FaceIndex.Benchmarks.Server;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using FaceIndex.Core;
+using FaceIndex.Evaluation;
 using FaceIndex.Vision;
-using FaceIndex.Vision.Evaluation;
 
 namespace FaceIndex.Benchmarks.Vision;
 

@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using FaceIndex.Cli.Evaluation;
+using FaceIndex.Evaluation;
 using FaceIndex.Vision;
-using FaceIndex.Vision.Evaluation;
 using Spectre.Console;
 
 namespace FaceIndex.Cli.Commands;

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FaceIndex.Cli.Evaluation;
 using FaceIndex.Core;
-using FaceIndex.Vision.Internal;
+using FaceIndex.Evaluation;
 
 namespace FaceIndex.Cli.Commands;
 

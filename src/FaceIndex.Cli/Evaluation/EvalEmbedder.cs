@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using FaceIndex.Core;
 using FaceIndex.Vision;
-using FaceIndex.Vision.Internal;
 
 namespace FaceIndex.Cli.Evaluation;
 
@@ -31,7 +30,7 @@ internal sealed record ImageEmbedding(ImageOutcome Outcome, float[] Plain, float
         }
 
         var combined = (float[])Plain.Clone();
-        FaceEmbedder.CombineFlip(combined, Mirrored ?? throw new InvalidOperationException("The mirror embedding was not computed."));
+        FacePipeline.CombineFlip(combined, Mirrored ?? throw new InvalidOperationException("The mirror embedding was not computed."));
         return combined;
     }
 }
@@ -43,9 +42,6 @@ internal sealed record ImageEmbedding(ImageOutcome Outcome, float[] Plain, float
 /// </summary>
 internal sealed class EvalEmbedder
 {
-    /// <summary>Names the rule of <see cref="ChooseFace"/>; part of the cache key, so a change of rule re-embeds.</summary>
-    private const string FaceChoiceRule = "nearest-centre";
-
     private readonly FacePipeline _pipeline;
     private readonly EmbeddingCache? _cache;
     private readonly bool _mirror;
@@ -97,58 +93,13 @@ internal sealed class EvalEmbedder
 
     private async Task<ImageEmbedding> EmbedBytesAsync(byte[] bytes, CancellationToken ct)
     {
-        var prepared = _pipeline.Prepare(bytes, centreCropFallback: true);
-        try
-        {
-            var face = prepared.Faces[ChooseFace(prepared)];
-            float[][] tensors = [face.Aligned];
-            if (_mirror)
-            {
-                // The face and its mirror image go to the batcher together, as FlipAveraging does.
-                var mirror = new float[FaceAligner.TensorLength];
-                FaceAligner.Mirror(face.Aligned, mirror);
-                tensors = [face.Aligned, mirror];
-            }
-
-            var embeddings = await _pipeline.EmbedAlignedAsync(tensors, flip: false, ct).ConfigureAwait(false);
-            var outcome = prepared.UsedFallback ? ImageOutcome.CentreCrop : ImageOutcome.Face;
-            return new ImageEmbedding(outcome, embeddings[0], _mirror ? embeddings[1] : null);
-        }
-        finally
-        {
-            foreach (var face in prepared.Faces)
-            {
-                face.Release();
-            }
-        }
-    }
-
-    /// <summary>
-    /// The face the pair list means: evaluation sets (LFW, CelebA crops) are centred on their subject,
-    /// so the face whose box centre is nearest the image centre (the largest of equally near ones).
-    /// </summary>
-    internal static int ChooseFace(FacePipeline.PreparedImage image)
-    {
-        float cx = image.Width / 2f, cy = image.Height / 2f;
-        int best = 0;
-        float bestDistance = float.PositiveInfinity;
-        for (int i = 0; i < image.Faces.Count; i++)
-        {
-            var box = image.Faces[i].Detection.Box;
-            float dx = box.X + (box.Width / 2) - cx, dy = box.Y + (box.Height / 2) - cy;
-            float distance = (dx * dx) + (dy * dy);
-            if (distance < bestDistance)
-            {
-                (best, bestDistance) = (i, distance);
-            }
-        }
-
-        return best;
+        var subject = await _pipeline.EmbedSubjectAsync(bytes, _mirror, ct).ConfigureAwait(false);
+        return new ImageEmbedding(subject.UsedCentreCrop ? ImageOutcome.CentreCrop : ImageOutcome.Face, subject.Plain, subject.Mirrored);
     }
 
     private static string CacheFileName(FacePipeline pipeline)
     {
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{pipeline.CacheFingerprint}|{FaceChoiceRule}")))[..16];
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{pipeline.CacheFingerprint}|{FacePipeline.SubjectRule}")))[..16];
         return $"embeddings-{pipeline.ModelVersion}-{hash}.fiec";
     }
 }

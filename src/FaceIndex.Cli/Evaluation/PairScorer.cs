@@ -1,6 +1,6 @@
 using FaceIndex.Core;
-using FaceIndex.Vision.Evaluation;
-using FaceIndex.Vision.Internal;
+using FaceIndex.Evaluation;
+using FaceIndex.Vision;
 
 namespace FaceIndex.Cli.Evaluation;
 

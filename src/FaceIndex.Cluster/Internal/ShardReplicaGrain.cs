@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using FaceIndex.Core;
 using FaceIndex.Index;
-using FaceIndex.Server;
+using FaceIndex.Engine;
 using FaceIndex.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

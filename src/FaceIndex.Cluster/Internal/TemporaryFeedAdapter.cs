@@ -1,7 +1,7 @@
 // TEMPORARY: the change-feed contract of issue 11 until it lands on main; removed at the merge.
 #pragma warning disable CS1591, CA1822, IDE0060, CA1812, IDE0161
 using System.Reflection;
-using FaceIndex.Server;
+using FaceIndex.Engine;
 
 namespace FaceIndex.Storage
 {

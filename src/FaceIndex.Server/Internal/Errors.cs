@@ -24,7 +24,8 @@ internal static class Errors
         FaceIndexError.ModelMismatch => StatusCode.FailedPrecondition,
         FaceIndexError.NotFound => StatusCode.NotFound,
         FaceIndexError.AlreadyExists => StatusCode.AlreadyExists,
-        FaceIndexError.StorageUnavailable or FaceIndexError.ModelMissing or FaceIndexError.ProviderUnavailable => StatusCode.Unavailable,
+        FaceIndexError.StorageUnavailable or FaceIndexError.ModelMissing or FaceIndexError.ProviderUnavailable
+            or FaceIndexError.ShuttingDown => StatusCode.Unavailable,
         _ => StatusCode.Internal,
     };
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using FaceIndex.Engine;
 using FaceIndex.Index;
 using FaceIndex.Storage;
 using FaceIndex.Vision;

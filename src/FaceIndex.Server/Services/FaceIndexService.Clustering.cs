@@ -1,4 +1,5 @@
 using FaceIndex.Clustering;
+using FaceIndex.Engine;
 using FaceIndex.Server.Internal;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;

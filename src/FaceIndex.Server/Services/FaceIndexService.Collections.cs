@@ -1,3 +1,4 @@
+using FaceIndex.Engine;
 using FaceIndex.Server.Internal;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;

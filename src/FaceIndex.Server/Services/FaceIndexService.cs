@@ -1,4 +1,5 @@
 using FaceIndex.Core;
+using FaceIndex.Engine;
 using FaceIndex.Server.Internal;
 using FaceIndex.Storage;
 using FaceIndex.Vision;

@@ -1,4 +1,4 @@
-namespace FaceIndex.Server;
+namespace FaceIndex.Engine;
 
 /// <summary>
 /// How <see cref="FaceDatabase"/> keeps its per-collection indexes: when small collections are

@@ -1,4 +1,4 @@
-namespace FaceIndex.Core.Synthetic;
+namespace FaceIndex.Testing;
 
 /// <summary>
 /// Bit-exact port of the synthetic face-embedding generator of <c>shared/bench/GENERATOR.md</c>:

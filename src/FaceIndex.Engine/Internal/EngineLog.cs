@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 
-namespace FaceIndex.Server.Internal;
+namespace FaceIndex.Engine.Internal;
 
-/// <summary>Log messages of the database (5000–5049) and the gRPC host (5050–5099), with stable event ids. No face data, images or vectors.</summary>
-internal static partial class ServerLog
+/// <summary>Log messages of the database (5000–5049), with stable event ids. No face data, images or vectors.</summary>
+internal static partial class EngineLog
 {
     [LoggerMessage(5000, LogLevel.Information, "Database open: {Faces} faces in {Collections} collections, {Pending} queued for the graphs, in {ElapsedMs} ms")]
     public static partial void DatabaseOpened(ILogger logger, long faces, int collections, long pending, long elapsedMs);

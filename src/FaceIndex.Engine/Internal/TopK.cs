@@ -1,6 +1,6 @@
 using FaceIndex.Index;
 
-namespace FaceIndex.Server.Internal;
+namespace FaceIndex.Engine.Internal;
 
 /// <summary>Merging of ranked result lists (best first) into one, without repeating a face.</summary>
 internal static class TopK

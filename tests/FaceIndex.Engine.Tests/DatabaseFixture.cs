@@ -1,10 +1,9 @@
 using FaceIndex.Core;
-using FaceIndex.Core.Synthetic;
 using FaceIndex.Index;
 using FaceIndex.Storage;
 using FaceIndex.Testing;
 
-namespace FaceIndex.Server.Tests;
+namespace FaceIndex.Engine.Tests;
 
 /// <summary>Small settings and synthetic face codes for database tests that need no models.</summary>
 internal static class DatabaseFixture

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 using FaceIndex.Core;
 using FaceIndex.Index;
 
-namespace FaceIndex.Server.Internal;
+namespace FaceIndex.Engine.Internal;
 
 /// <summary>
 /// The search structures of one collection: an HNSW graph, and the tail of acknowledged faces

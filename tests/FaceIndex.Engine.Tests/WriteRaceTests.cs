@@ -1,8 +1,8 @@
 using FaceIndex.Index;
 using FaceIndex.Testing;
-using static FaceIndex.Server.Tests.DatabaseFixture;
+using static FaceIndex.Engine.Tests.DatabaseFixture;
 
-namespace FaceIndex.Server.Tests;
+namespace FaceIndex.Engine.Tests;
 
 /// <summary>Writes that race on the same person: the index must end up holding exactly the store's faces.</summary>
 public sealed class WriteRaceTests

@@ -1,10 +1,9 @@
 using FaceIndex.Core;
-using FaceIndex.Core.Synthetic;
 using FaceIndex.Index;
 using FaceIndex.Testing;
-using static FaceIndex.Server.Tests.DatabaseFixture;
+using static FaceIndex.Engine.Tests.DatabaseFixture;
 
-namespace FaceIndex.Server.Tests;
+namespace FaceIndex.Engine.Tests;
 
 public sealed class FaceDatabaseTests
 {
@@ -80,7 +79,7 @@ public sealed class FaceDatabaseTests
         var second = await EnrollAsync(crashed, 1500, 500);
         await crashed.DeleteFaceAsync(FaceDatabase.DefaultCollection, first[10]);
         await crashed.DeleteFaceAsync(FaceDatabase.DefaultCollection, second[10]);
-        crashed.ReleaseDirectoryLockAsIfKilled();
+        crashed.Store.ReleaseDirectoryLockAsIfKilled();
         lock (s_abandoned)
         {
             s_abandoned.Add(crashed);

@@ -1,18 +1,18 @@
 using System.Buffers.Binary;
 using FaceIndex.Core;
 
-namespace FaceIndex.Vision.Internal;
+namespace FaceIndex.Vision;
 
 /// <summary>
 /// The fixed linear map from the model's unit 512-D embedding to the unit 128-D vector that is
-/// quantized: y = normalise(W · (x − μ)). Fitted by PCA on face embeddings (see <see cref="PcaFitter"/>).
+/// quantized: y = normalise(W · (x − μ)). Fitted by PCA on face embeddings (FaceIndex.Evaluation's PcaFitter).
 /// </summary>
 /// <remarks>
 /// Artifact format (little-endian): magic "FIPROJ01" (8 bytes); int32 input dimensions n; int32 output
 /// dimensions m; int32 flags (0); int32 number of fitting samples; float32 μ[n]; float32 W[m × n]
 /// row-major (row i = i-th principal axis); float32 variance[m] (eigenvalue of each axis).
 /// </remarks>
-internal sealed class Projection
+public sealed class Projection
 {
     private const int HeaderSize = 24;
     private static ReadOnlySpan<byte> Magic => "FIPROJ01"u8;

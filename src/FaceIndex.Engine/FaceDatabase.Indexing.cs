@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using FaceIndex.Engine.Internal;
 using FaceIndex.Index;
-using FaceIndex.Server.Internal;
 
-namespace FaceIndex.Server;
+namespace FaceIndex.Engine;
 
 public sealed partial class FaceDatabase
 {
@@ -37,7 +37,7 @@ public sealed partial class FaceDatabase
                 var path = SnapshotPath(index.Name);
                 long watermark = _store.GetStats().LastSequence;
                 await Task.Run(() => index.Save(path, watermark), CancellationToken.None).ConfigureAwait(false);
-                ServerLog.SnapshotWritten(_logger, index.Name, index.IndexedCount, new FileInfo(path).Length, started.ElapsedMilliseconds);
+                EngineLog.SnapshotWritten(_logger, index.Name, index.IndexedCount, new FileInfo(path).Length, started.ElapsedMilliseconds);
             }
         }
         finally
@@ -125,7 +125,7 @@ public sealed partial class FaceDatabase
             }
         }
 
-        ServerLog.IndexLoaded(_logger, collection, graph is not null, index.IndexedCount, missing.Count, removed, started.ElapsedMilliseconds);
+        EngineLog.IndexLoaded(_logger, collection, graph is not null, index.IndexedCount, missing.Count, removed, started.ElapsedMilliseconds);
     }
 
     /// <summary>The collection's snapshot when it exists, is intact and was built with the configured parameters; else null (rebuild).</summary>
@@ -140,14 +140,14 @@ public sealed partial class FaceDatabase
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         if (!HnswIndex.TryLoad(stream, out var graph, out _, out var fault, out var message))
         {
-            ServerLog.SnapshotRefused(_logger, collection, fault.ToString(), message);
+            EngineLog.SnapshotRefused(_logger, collection, fault.ToString(), message);
             return null;
         }
 
         var built = graph.Options;
         if (built.M != _indexOptions.M || built.EfConstruction != _indexOptions.EfConstruction)
         {
-            ServerLog.SnapshotStale(_logger, collection, built.M, built.EfConstruction, _indexOptions.M, _indexOptions.EfConstruction);
+            EngineLog.SnapshotStale(_logger, collection, built.M, built.EfConstruction, _indexOptions.M, _indexOptions.EfConstruction);
             graph.Dispose();
             return null;
         }
@@ -212,7 +212,7 @@ public sealed partial class FaceDatabase
                 {
                     // A fault of one pass must not stop indexing for good: the faces stay searchable
                     // in the tail, and the next pass retries.
-                    ServerLog.IndexingFailed(_logger, ex);
+                    EngineLog.IndexingFailed(_logger, ex);
                     ct.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
                     RequestBuild();
                 }
@@ -252,7 +252,7 @@ public sealed partial class FaceDatabase
             if (!yielded)
             {
                 yielded = true;
-                ServerLog.IndexingYields(_logger, rate, PendingFaces);
+                EngineLog.IndexingYields(_logger, rate, PendingFaces);
             }
 
             if (ct.WaitHandle.WaitOne(s_rateWindow))
@@ -282,13 +282,13 @@ public sealed partial class FaceDatabase
             if (clock.Elapsed - lastReport >= s_progressInterval)
             {
                 lastReport = clock.Elapsed;
-                ServerLog.IndexingProgress(_logger, built, PendingFaces, built / clock.Elapsed.TotalSeconds);
+                EngineLog.IndexingProgress(_logger, built, PendingFaces, built / clock.Elapsed.TotalSeconds);
             }
         }
 
         if (lastReport > TimeSpan.Zero)
         {
-            ServerLog.IndexingDone(_logger, built, clock.ElapsedMilliseconds);
+            EngineLog.IndexingDone(_logger, built, clock.ElapsedMilliseconds);
         }
     }
 
@@ -306,7 +306,7 @@ public sealed partial class FaceDatabase
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    ServerLog.SnapshotFailed(_logger, ex);
+                    EngineLog.SnapshotFailed(_logger, ex);
                 }
             }
         }

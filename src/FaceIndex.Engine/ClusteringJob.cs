@@ -1,9 +1,9 @@
 using FaceIndex.Clustering;
 
-namespace FaceIndex.Server.Internal;
+namespace FaceIndex.Engine;
 
 /// <summary>The states of a server-side operation.</summary>
-internal enum JobState
+public enum JobState
 {
     Pending,
     Running,
@@ -13,7 +13,7 @@ internal enum JobState
 }
 
 /// <summary>One clustering run of a collection, observable while it runs.</summary>
-internal sealed class ClusteringJob
+public sealed class ClusteringJob
 {
     private readonly Lock _gate = new();
 
@@ -65,7 +65,7 @@ internal sealed class ClusteringJob
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
 
     /// <summary>The job of a record; a record of a run that never finished becomes a failed job with <paramref name="interruptedError"/>.</summary>
-    public static ClusteringJob Restore(in StoredOperation record, string interruptedError)
+    internal static ClusteringJob Restore(in StoredOperation record, string interruptedError)
     {
         var job = new ClusteringJob(record);
         if (!job.IsFinished)
@@ -86,7 +86,7 @@ internal sealed class ClusteringJob
     }
 
     /// <summary>The record that persists the job as it is now.</summary>
-    public StoredOperation Record()
+    internal StoredOperation Record()
     {
         var (state, phase, progress, error, finishedAt, clusters) = Snapshot();
         return new StoredOperation(Id, Collection, Options.Algorithm, Options.Threshold, Options.K, Options.Seed, state, phase, progress, error, CreatedAt, finishedAt, clusters);

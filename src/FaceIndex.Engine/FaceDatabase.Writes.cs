@@ -1,9 +1,9 @@
 using FaceIndex.Core;
+using FaceIndex.Engine.Internal;
 using FaceIndex.Index;
-using FaceIndex.Server.Internal;
 using FaceIndex.Storage;
 
-namespace FaceIndex.Server;
+namespace FaceIndex.Engine;
 
 public sealed partial class FaceDatabase
 {

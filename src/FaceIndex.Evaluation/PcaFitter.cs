@@ -1,10 +1,12 @@
-namespace FaceIndex.Vision.Internal;
+using FaceIndex.Vision;
+
+namespace FaceIndex.Evaluation;
 
 /// <summary>
 /// Fits a <see cref="Projection"/> by principal component analysis: mean and covariance of the
 /// (unit) embeddings, eigen-decomposition by cyclic Jacobi rotations, the leading axes kept.
 /// </summary>
-internal static class PcaFitter
+public static class PcaFitter
 {
     /// <summary>Fits the projection onto the <paramref name="outputDimensions"/> leading principal axes.</summary>
     /// <exception cref="ArgumentException">Fewer samples than output dimensions, or ragged input.</exception>

@@ -1,16 +1,16 @@
 using System.Globalization;
 
-namespace FaceIndex.Vision.Evaluation;
+namespace FaceIndex.Evaluation;
 
 /// <summary>One verification pair: two image files, whether they show the same person, and its fold.</summary>
 /// <param name="PathA">First image.</param>
 /// <param name="PathB">Second image.</param>
 /// <param name="Same">True for a same-person pair.</param>
 /// <param name="Fold">Fold index in [0, fold count).</param>
-internal sealed record VerificationPair(string PathA, string PathB, bool Same, int Fold);
+public sealed record VerificationPair(string PathA, string PathB, bool Same, int Fold);
 
 /// <summary>A parsed pair list and the number of folds it is split into.</summary>
-internal sealed record PairSet(IReadOnlyList<VerificationPair> Pairs, int Folds, string Format);
+public sealed record PairSet(IReadOnlyList<VerificationPair> Pairs, int Folds, string Format);
 
 /// <summary>
 /// Reads verification pair lists in two formats.
@@ -23,7 +23,7 @@ internal sealed record PairSet(IReadOnlyList<VerificationPair> Pairs, int Folds,
 /// round-robin within each class, in file order, so every fold holds both classes.</item>
 /// </list>
 /// </summary>
-internal static class PairList
+public static class PairList
 {
     /// <summary>Folds of the LFW protocol.</summary>
     public const int DefaultFolds = 10;

@@ -1,10 +1,9 @@
 using System.Collections.Concurrent;
 using FaceIndex.Clustering;
 using FaceIndex.Core;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace FaceIndex.Server.Internal;
+namespace FaceIndex.Engine;
 
 /// <summary>
 /// Runs clustering operations: one at a time per collection, in the background, with progress that
@@ -12,11 +11,14 @@ namespace FaceIndex.Server.Internal;
 /// acknowledged face, builds the kNN graph from it, clusters, suggests for each cluster the enrolled
 /// person it most likely is, and stores the result in the store (it survives restarts; the newest
 /// run's result is the one listed). Each operation's record is stored too (see
-/// <see cref="StoredOperation"/>): registered as a hosted service after <see cref="ServerRuntime"/>,
-/// it reads the records back when the server starts, reporting a run that a crash cut short as
-/// failed, and at shutdown it stops the runs in progress (reported failed) before the database closes.
+/// <see cref="StoredOperation"/>): <see cref="StartAsync"/> reads the records back once the database is open, reporting a run that a
+/// crash cut short as failed, and <see cref="StopAsync"/> stops the runs in progress (reported failed)
+/// before the database closes.
 /// </summary>
-internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<ClusteringJobs> logger) : IHostedService
+/// <param name="databaseProvider">The database (read when the jobs start, after it has opened).</param>
+/// <param name="matchThreshold">The distance under which a cluster's nearest enrolled person is suggested.</param>
+/// <param name="logger">Logging.</param>
+public sealed partial class ClusteringJobs(Func<FaceDatabase> databaseProvider, Func<float> matchThreshold, ILogger<ClusteringJobs> logger)
 {
     private const int KeptFinishedJobs = 256;
     private const string InterruptedByShutdown = "The server shut down while the clustering ran; start it again.";
@@ -40,7 +42,7 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
         {
             if (_stopping)
             {
-                throw Errors.Rpc(Grpc.Core.StatusCode.Unavailable, "SHUTTING_DOWN", "The server is shutting down; start the clustering after it restarts.");
+                throw new FaceIndexException(FaceIndexError.ShuttingDown, "The server is shutting down; start the clustering after it restarts.");
             }
 
             var running = _jobs.Values.FirstOrDefault(j => j.Collection == collection && !j.IsFinished);
@@ -69,9 +71,9 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
     }
 
     /// <summary>Reads the operation records back; a run that was in progress when the server last stopped is recorded as failed.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        var database = runtime.Database;
+        var database = databaseProvider();
         foreach (var key in database.ListBlobKeys(StoredOperation.Prefix).ToList())
         {
             if (!database.TryGetBlob(key, out var bytes) || StoredOperation.Deserialize(bytes) is not { } record)
@@ -93,7 +95,7 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
     }
 
     /// <summary>Stops the runs in progress (each is recorded as failed) and waits for them, before the database closes.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         lock (_startGate)
         {
@@ -116,7 +118,7 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
             return cached;
         }
 
-        var database = runtime.Database;
+        var database = databaseProvider();
         if (!database.TryGetBlob(StoredClustering.PointerKey(collection), out var pointer))
         {
             return null;
@@ -142,9 +144,9 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
     public async Task DeleteResultsAsync(string collection, CancellationToken ct)
     {
         _results.TryRemove(collection, out _);
-        foreach (var key in runtime.Database.ListBlobKeys(StoredClustering.Prefix(collection)))
+        foreach (var key in databaseProvider().ListBlobKeys(StoredClustering.Prefix(collection)))
         {
-            await runtime.Database.DeleteBlobAsync(key, ct).ConfigureAwait(false);
+            await databaseProvider().DeleteBlobAsync(key, ct).ConfigureAwait(false);
         }
     }
 
@@ -153,7 +155,7 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
         var ct = job.Cancellation.Token;
         try
         {
-            var database = runtime.Database;
+            var database = databaseProvider();
             job.Report("waiting-for-index", 0);
             Index.HnswIndex? graph;
             while (true)
@@ -189,7 +191,7 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
             var result = await FaceClusterer.ClusterAsync(graph, faceIds, codes, job.Options, progress, ct).ConfigureAwait(false);
 
             job.Report("suggesting", 0.96);
-            var suggestions = MergeSuggester.SuggestMerges(result, PersonsOf(job.Collection, faceIds.Span, codes.Span), runtime.MatchThreshold, minClusterSize: 1, ct);
+            var suggestions = MergeSuggester.SuggestMerges(result, PersonsOf(job.Collection, faceIds.Span, codes.Span), matchThreshold(), minClusterSize: 1, ct);
             job.Report("storing", 0.98);
             var stored = Store(job, result, suggestions);
             await SaveAsync(job.Collection, stored, ct).ConfigureAwait(false);
@@ -235,7 +237,7 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
         var byPerson = new Dictionary<string, List<FaceVector>>(StringComparer.Ordinal);
         for (int i = 0; i < faceIds.Length; i++)
         {
-            if (runtime.Database.TryGetFacePerson(collection, faceIds[i], out var personId))
+            if (databaseProvider().TryGetFacePerson(collection, faceIds[i], out var personId))
             {
                 if (!byPerson.TryGetValue(personId, out var list))
                 {
@@ -270,7 +272,7 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
 
     private async Task SaveAsync(string collection, StoredClustering stored, CancellationToken ct)
     {
-        var database = runtime.Database;
+        var database = databaseProvider();
         var previous = database.ListBlobKeys(StoredClustering.Prefix(collection)).ToList();
         var bytes = stored.Serialize();
         for (int part = 0, offset = 0; offset < bytes.Length || part == 0; part++, offset += StoredClustering.PartBytes)
@@ -296,7 +298,7 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
     }
 
     private Task SaveRecordAsync(ClusteringJob job, CancellationToken ct) =>
-        runtime.Database.PutBlobAsync(StoredOperation.Key(job.Id), job.Record().Serialize(), ct);
+        databaseProvider().PutBlobAsync(StoredOperation.Key(job.Id), job.Record().Serialize(), ct);
 
     /// <summary>Drops the oldest finished jobs beyond <see cref="KeptFinishedJobs"/>, with their records.</summary>
     private async Task ForgetAsync()
@@ -306,7 +308,7 @@ internal sealed partial class ClusteringJobs(ServerRuntime runtime, ILogger<Clus
         {
             if (_jobs.TryRemove(finished[i].Id, out _))
             {
-                await runtime.Database.DeleteBlobAsync(StoredOperation.Key(finished[i].Id), CancellationToken.None).ConfigureAwait(false);
+                await databaseProvider().DeleteBlobAsync(StoredOperation.Key(finished[i].Id), CancellationToken.None).ConfigureAwait(false);
             }
         }
     }

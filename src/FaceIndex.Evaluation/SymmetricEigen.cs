@@ -1,4 +1,4 @@
-namespace FaceIndex.Vision.Internal;
+namespace FaceIndex.Evaluation;
 
 /// <summary>Eigen-decomposition of a real symmetric matrix by cyclic Jacobi rotations.</summary>
 internal static class SymmetricEigen

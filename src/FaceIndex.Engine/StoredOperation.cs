@@ -1,7 +1,7 @@
 using System.Text;
 using FaceIndex.Clustering;
 
-namespace FaceIndex.Server.Internal;
+namespace FaceIndex.Engine;
 
 /// <summary>
 /// A clustering operation's record as persisted in the store's blob <c>operations/&lt;id&gt;</c>:

@@ -2,18 +2,18 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using FaceIndex.Core;
+using FaceIndex.Engine.Internal;
 using FaceIndex.Index;
-using FaceIndex.Server.Internal;
 using FaceIndex.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace FaceIndex.Server;
+namespace FaceIndex.Engine;
 
 /// <summary>
 /// The face database without the network: the durable <see cref="FaceStore"/> and one HNSW
 /// index per collection, kept in step. The gRPC service is a thin layer over it; backends that
-/// embed FaceIndex use it directly (with <see cref="FaceIndex.Vision.FacePipeline"/> for images).
+/// embed FaceIndex use it directly (with FaceIndex.Vision's FacePipeline for images).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -107,7 +107,7 @@ public sealed partial class FaceDatabase : IAsyncDisposable
 
             database.LoadIndexes(ct);
             database.StartBackgroundWork();
-            ServerLog.DatabaseOpened(logger, store.GetStats().Faces, database._indexes.Count, database.PendingFaces, started.ElapsedMilliseconds);
+            EngineLog.DatabaseOpened(logger, store.GetStats().Faces, database._indexes.Count, database.PendingFaces, started.ElapsedMilliseconds);
             return database;
         }
         catch
@@ -126,8 +126,11 @@ public sealed partial class FaceDatabase : IAsyncDisposable
     /// <summary>Counters of the store.</summary>
     public StoreStats GetStoreStats() => _store.GetStats();
 
-    /// <summary>Tests only: lets the data directory go without closing anything, as a killed process does.</summary>
-    internal void ReleaseDirectoryLockAsIfKilled() => _store.ReleaseDirectoryLockAsIfKilled();
+    /// <summary>
+    /// The durable store under the indexes: its change feed is what replication ships. Write through the
+    /// database, not the store, unless the entries come from another store's feed.
+    /// </summary>
+    public FaceStore Store => _store;
 
     /// <summary>Index counters of one collection; false when it does not exist.</summary>
     public bool TryGetIndexStats(string collection, out long indexed, out long pending)
@@ -223,7 +226,7 @@ public sealed partial class FaceDatabase : IAsyncDisposable
             }
 
             _stopping.Dispose();
-            ServerLog.DatabaseClosed(_logger);
+            EngineLog.DatabaseClosed(_logger);
         }
     }
 

@@ -1,4 +1,4 @@
-namespace FaceIndex.Vision.Evaluation;
+namespace FaceIndex.Evaluation;
 
 /// <summary>The outcome of the k-fold verification protocol on one representation.</summary>
 /// <param name="Pairs">Pairs evaluated.</param>
@@ -9,7 +9,7 @@ namespace FaceIndex.Vision.Evaluation;
 /// <param name="FarTarget">The false-accept rate <see cref="TarAtFar"/> is measured at.</param>
 /// <param name="TarAtFar">True-accept rate at <see cref="FarTarget"/> over all pairs; null when there are fewer than 1 / FAR different-person pairs.</param>
 /// <param name="ThresholdAtFar">The distance below which pairs are accepted at <see cref="FarTarget"/> (the (FAR × different pairs + 1)-th smallest different-pair distance); null with <see cref="TarAtFar"/>.</param>
-internal sealed record VerificationReport(int Pairs, int SamePairs, double[] FoldAccuracies, float[] FoldThresholds, double Auc, double FarTarget, double? TarAtFar, float? ThresholdAtFar)
+public sealed record VerificationReport(int Pairs, int SamePairs, double[] FoldAccuracies, float[] FoldThresholds, double Auc, double FarTarget, double? TarAtFar, float? ThresholdAtFar)
 {
     /// <summary>Mean of the fold accuracies.</summary>
     public double MeanAccuracy => Mean(FoldAccuracies);
@@ -52,7 +52,7 @@ internal sealed record VerificationReport(int Pairs, int SamePairs, double[] Fol
 /// deviation of the k accuracies, plus the ROC AUC and the TAR at a fixed FAR over all pairs.
 /// A pair is judged "same" when its distance is at most the threshold.
 /// </summary>
-internal static class VerificationProtocol
+public static class VerificationProtocol
 {
     /// <summary>Default false-accept rate for the TAR figure (0.1 %).</summary>
     public const double DefaultFar = 0.001;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace FaceIndex.Server.Internal;
+namespace FaceIndex.Engine;
 
 /// <summary>A cluster as the API shows it.</summary>
 /// <param name="Id">Dense id; 0 is the largest cluster.</param>
@@ -10,7 +10,7 @@ namespace FaceIndex.Server.Internal;
 /// <param name="SuggestedPerson">The enrolled person the cluster most likely is, or "".</param>
 /// <param name="SuggestedDistance">Distance between the cluster's and the person's mean directions.</param>
 /// <param name="MemberStart">Offset of the cluster's members in <see cref="StoredClustering.Members"/>.</param>
-internal readonly record struct StoredCluster(int Id, int Size, long Representative, string SuggestedPerson, float SuggestedDistance, int MemberStart);
+public readonly record struct StoredCluster(int Id, int Size, long Representative, string SuggestedPerson, float SuggestedDistance, int MemberStart);
 
 /// <summary>
 /// The latest clustering result of a collection, as persisted in the store's blobs: a pointer blob
@@ -20,7 +20,7 @@ internal readonly record struct StoredCluster(int Id, int Size, long Representat
 /// keeps the previous result.
 /// </summary>
 /// <remarks>Binary layout (little-endian): "FICL0001", operation id, created ticks, cluster count, then per cluster size, representative, suggested person, suggested distance; then every member face id in cluster order.</remarks>
-internal sealed class StoredClustering
+public sealed class StoredClustering
 {
     public const int PartBytes = 512 * 1024;
     private const string Magic = "FICL0001";
