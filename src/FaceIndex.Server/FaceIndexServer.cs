@@ -1,3 +1,4 @@
+using FaceIndex.Cluster;
 using FaceIndex.Clustering;
 using FaceIndex.Engine;
 using FaceIndex.Index;
@@ -35,6 +36,10 @@ public static class FaceIndexServer
         ["--data"] = "Storage:DataDirectory",
         ["--models"] = "Vision:ModelsDirectory",
         ["--provider"] = "Vision:Provider",
+        ["--redis"] = "Cluster:Redis",
+        ["--node"] = "Cluster:Node",
+        ["--silo-port"] = "Cluster:SiloPort",
+        ["--gateway-port"] = "Cluster:GatewayPort",
     };
 
     /// <summary>
@@ -46,6 +51,7 @@ public static class FaceIndexServer
     {
         ArgumentNullException.ThrowIfNull(args);
         NativeAllocator.Tune();
+        args = ExpandClusterSwitch(args);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
         builder.Configuration.Sources.Clear();
         AddSources(builder.Configuration, args);
@@ -85,6 +91,7 @@ public static class FaceIndexServer
         services.AddOptions<HostOptions>()
             .Configure<IOptions<ServerOptions>>((host, server) => host.ShutdownTimeout = server.Value.ShutdownTimeout);
 
+        AddClusterNode(builder);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var server = context.Configuration.GetSection("Server").Get<ServerOptions>() ?? new ServerOptions();
@@ -133,7 +140,15 @@ public static class FaceIndexServer
             app.UseMetricServer(server.MetricsPort, "/metrics", metrics.Registry);
         }
 
-        app.MapGrpcService<FaceIndexService>();
+        if (app.Services.GetService<Cluster.FaceCluster>() is not null)
+        {
+            app.MapGrpcService<ClusterFaceIndexService>();
+        }
+        else
+        {
+            app.MapGrpcService<FaceIndexService>();
+        }
+
         app.MapGrpcService<HealthServiceImpl>();
         if (server.Reflection)
         {
@@ -148,6 +163,35 @@ public static class FaceIndexServer
     {
         var app = Build(CreateBuilder(args));
         await app.RunAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary><c>--cluster</c> alone stands for <c>--Cluster:Enabled=true</c>.</summary>
+    private static string[] ExpandClusterSwitch(string[] args) =>
+        [.. args.Select(a => a == "--cluster" ? "--Cluster:Enabled=true" : a)];
+
+    /// <summary>
+    /// In cluster mode (<c>Cluster:Enabled</c>), hosts an Orleans silo on Redis (<c>Cluster:Redis</c>,
+    /// <c>Cluster:Node</c>) whose shard replicas live under <c>Cluster:DataDirectory</c> (default: the
+    /// store's data directory); the gRPC service then serves the cluster. Nothing changes otherwise.
+    /// </summary>
+    private static void AddClusterNode(WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection("Cluster");
+        var settings = section.Get<Cluster.ClusterNodeSettings>() ?? new Cluster.ClusterNodeSettings();
+        if (!settings.Enabled)
+        {
+            return;
+        }
+
+        var dataDirectory = builder.Configuration["Storage:DataDirectory"] ?? new StorageOptions().DataDirectory;
+        builder.AddFaceIndexClusterNode(settings, options =>
+        {
+            options.DataDirectory = dataDirectory;
+            section.Bind(options);
+            builder.Configuration.GetSection("Storage").Bind(options.Storage);
+            builder.Configuration.GetSection("Index").Bind(options.Index);
+            builder.Configuration.GetSection("Indexing").Bind(options.Indexing);
+        });
     }
 
     private static void Bind<T>(IServiceCollection services, string section, Action<T> validate)
