@@ -1,5 +1,5 @@
-using FaceIndex.Index;
 using FaceIndex.Engine;
+using FaceIndex.Index;
 using FaceIndex.Storage;
 
 namespace FaceIndex.Cluster;

@@ -42,9 +42,9 @@ public sealed record ShardAddResult([property: Id(0)] IReadOnlyList<long> FaceId
 [GenerateSerializer, Immutable]
 public readonly record struct ShardHit([property: Id(0)] long FaceId, [property: Id(1)] int Score, [property: Id(2)] string PersonId);
 
-/// <summary>One entry of a primary's change feed, as shipped to its replicas.</summary>
+/// <summary>One entry of a primary's change feed, as shipped to its replicas: its position, the position after it, and its bytes.</summary>
 [GenerateSerializer, Immutable]
-public sealed record ShippedEntry([property: Id(0)] long Position, [property: Id(1)] byte[] Entry);
+public sealed record ShippedEntry([property: Id(0)] long Position, [property: Id(1)] long NextPosition, [property: Id(2)] byte[] Entry);
 
 /// <summary>A page of a primary's feed; <see cref="Truncated"/> when its log no longer covers the position asked for.</summary>
 [GenerateSerializer, Immutable]
@@ -92,10 +92,10 @@ public sealed record ReplicaStatus
     /// <summary>Faces searched exactly until the graph holds them.</summary>
     [Id(7)] public long Pending { get; init; }
 
-    /// <summary>Position of the last entry of this replica's own log.</summary>
+    /// <summary>The position after the last entry of this replica's own log (where its feed continues).</summary>
     [Id(8)] public long LastPosition { get; init; }
 
-    /// <summary>The primary's position of the last entry this replica applied from it (-1 on a primary that never followed).</summary>
+    /// <summary>The primary's position after the last entry this replica applied from it (0 when it never followed one).</summary>
     [Id(9)] public long ReplicatedPosition { get; init; }
 
     /// <summary>Bytes of the primary's log this replica has not applied (0 on the primary); -1 when unknown.</summary>

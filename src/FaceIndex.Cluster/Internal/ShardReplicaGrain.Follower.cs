@@ -6,6 +6,8 @@ namespace FaceIndex.Cluster.Internal;
 internal sealed partial class ShardReplicaGrain
 {
     private const string FollowFileName = "follow.txt";
+    private const string OriginFileName = "origin.txt";
+    private long _origin;
     private Task _catchUp = Task.CompletedTask;
     private string _followState = "catching-up";
     private string? _followReason;
@@ -42,16 +44,16 @@ internal sealed partial class ShardReplicaGrain
             var records = new List<ChangeRecord>(entries.Count);
             foreach (var entry in entries)
             {
-                if (entry.Position > have)
+                if (entry.Position >= have)
                 {
-                    records.Add(new ChangeRecord(entry.Position, entry.Entry));
+                    records.Add(new ChangeRecord(entry.Position, entry.NextPosition, entry.Entry, []));
                 }
             }
 
             if (records.Count > 0)
             {
-                await store.AppendReplicatedAsync(records, records[^1].Position, _stopping.Token).ConfigureAwait(true);
-                Volatile.Write(ref _applied, records[^1].Position);
+                await store.AppendReplicatedAsync(records, records[^1].NextPosition, _stopping.Token).ConfigureAwait(true);
+                Volatile.Write(ref _applied, records[^1].NextPosition);
             }
         }
         finally
@@ -60,7 +62,7 @@ internal sealed partial class ShardReplicaGrain
         }
     }
 
-    /// <summary>The current primary's position of the last entry this replica holds; -1 until resolved.</summary>
+    /// <summary>The current primary's position after the last entry this replica holds (0: none, from the start of its log); -1 until resolved.</summary>
     private long _applied = -1;
 
     /// <summary>At activation: the position in the primary's log this replica holds, when it follows that primary already.</summary>
@@ -123,7 +125,7 @@ internal sealed partial class ShardReplicaGrain
                 if (feed.Entries.Count > 0)
                 {
                     await AppendLocallyAsync(feed.Entries).ConfigureAwait(true);
-                    position = feed.Entries[^1].Position;
+                    position = feed.Entries[^1].NextPosition;
                 }
 
                 _lag = Math.Max(0, feed.LastPosition - position);
@@ -165,7 +167,7 @@ internal sealed partial class ShardReplicaGrain
         }
 
         bool sameEntries = following is not null && string.Equals(following, layout.PreviousPrimary, StringComparison.Ordinal) && store.ReplicatedPosition == layout.PromotedFrom;
-        bool wasPrimary = string.Equals(_node, layout.PreviousPrimary, StringComparison.Ordinal) && store.LastPosition == layout.PromotedFrom;
+        bool wasPrimary = string.Equals(_node, layout.PreviousPrimary, StringComparison.Ordinal) && store.FeedEnd == layout.PromotedFrom;
         if (following is null && !Database.TryGetCollection(_collection, out _) && layout.PreviousPrimary is null)
         {
             // A fresh replica of a shard that never changed primary: the whole log from its start.
@@ -199,9 +201,27 @@ internal sealed partial class ShardReplicaGrain
         Directory.Delete(_directory, recursive: true);
         _database = await OpenDatabaseAsync(_stopping.Token).ConfigureAwait(true);
         _feedSubscription = _database.Store.SubscribeToFeed(OnCommitted);
+        _origin = ReadOrigin();
         WriteFollowFile(layout.Primary, _database.Store.ReplicatedPosition, 0);
         Volatile.Write(ref _applied, 0);
         return 0;
+    }
+
+    /// <summary>
+    /// Where this store's log began: recorded when the shard's store is first opened empty, so that a
+    /// follower asking for "everything" (position 0) gets the whole log or is told it was truncated.
+    /// </summary>
+    private long ReadOrigin()
+    {
+        var path = Path.Combine(_directory, OriginFileName);
+        if (File.Exists(path))
+        {
+            return long.Parse(File.ReadAllText(path), CultureInfo.InvariantCulture);
+        }
+
+        long start = Database.Store.FeedStart;
+        File.WriteAllText(path, start.ToString(CultureInfo.InvariantCulture));
+        return start;
     }
 
     private (string? Primary, long SwitchedFrom, long SwitchedAt) ReadFollowFile()

@@ -52,7 +52,7 @@ internal sealed partial class ShardReplicaGrain
         }
     }
 
-    /// <summary>Waits until enough copies hold the log up to <paramref name="position"/> (see <see cref="WriteAcknowledgement"/>).</summary>
+    /// <summary>Waits until enough copies hold the log up to (excluding) <paramref name="position"/> (see <see cref="WriteAcknowledgement"/>).</summary>
     private async Task WaitForCopiesAsync(long position)
     {
         while (true)
@@ -120,7 +120,7 @@ internal sealed partial class ShardReplicaGrain
         link.Loop = ShipAsync(link);
 
         // Joins the in-sync set once it holds everything committed so far.
-        long target = Database.Store.LastPosition;
+        long target = Database.Store.FeedEnd;
         while (Volatile.Read(ref link.Confirmed) < target)
         {
             if (link.Stopped)
@@ -160,7 +160,8 @@ internal sealed partial class ShardReplicaGrain
                 }
 
                 await follower.AppendAsync(ToShipped(read.Records), term).WaitAsync(_options.ShipTimeout).ConfigureAwait(true);
-                Volatile.Write(ref link.Confirmed, read.Records[^1].Position);
+                Volatile.Write(ref link.Confirmed, read.NextPosition);
+                Database.Store.RetainFeed(RetentionKey(link.Node), read.NextPosition);
                 SignalProgress();
             }
         }
@@ -189,6 +190,25 @@ internal sealed partial class ShardReplicaGrain
         }
     }
 
+    /// <summary>
+    /// Keeps this store's log for every other replica of the shard from the start (until each confirms
+    /// a position), so that a follower that is down or new catches up from the log instead of needing a
+    /// copy of the files. A follower that never returns keeps the log from being truncated: remove it
+    /// from the layout to release it.
+    /// </summary>
+    private void RetainForFollowers()
+    {
+        foreach (var node in ShardLayout.Replicas)
+        {
+            if (!string.Equals(node, _node, StringComparison.Ordinal))
+            {
+                Database.Store.RetainFeed(RetentionKey(node), 0);
+            }
+        }
+    }
+
+    private static string RetentionKey(string node) => "replica/" + node;
+
     private async Task StopLinksAsync()
     {
         FollowerLink[] links;
@@ -215,7 +235,7 @@ internal sealed partial class ShardReplicaGrain
         }
     }
 
-    /// <summary>A primary's shipping state for one follower: the last position it confirmed durable.</summary>
+    /// <summary>A primary's shipping state for one follower: the position up to which it confirmed the log durable.</summary>
     private sealed class FollowerLink(string node, long confirmed)
     {
         public readonly string Node = node;

@@ -2,8 +2,8 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using FaceIndex.Core;
-using FaceIndex.Index;
 using FaceIndex.Engine;
+using FaceIndex.Index;
 using FaceIndex.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -54,6 +54,8 @@ internal sealed partial class ShardReplicaGrain(
         _directory = ShardDirectory(_options, _node, _collection, _shard);
         _database = await OpenDatabaseAsync(cancellationToken).ConfigureAwait(true);
         _feedSubscription = _database.Store.SubscribeToFeed(OnCommitted);
+        _origin = ReadOrigin();
+        RetainForFollowers();
         if (IsPrimary && !_database.TryGetCollection(_collection, out _))
         {
             await _database.CreateCollectionAsync(_collection, cancellationToken).ConfigureAwait(true);
@@ -110,7 +112,7 @@ internal sealed partial class ShardReplicaGrain(
         var result = await Database.AddFacesAsync(_collection, request.PersonId, faces, request.ModelVersion, request.ContentHash, request.Tags).ConfigureAwait(true);
         if (!result.Duplicate)
         {
-            await WaitForCopiesAsync(Database.Store.LastPosition).ConfigureAwait(true);
+            await WaitForCopiesAsync(Database.Store.FeedEnd).ConfigureAwait(true);
         }
 
         var ids = new long[result.Faces.Count];
@@ -128,7 +130,7 @@ internal sealed partial class ShardReplicaGrain(
         var face = await Database.DeleteFaceAsync(_collection, ShardRouting.LocalFaceId(faceId, ShardCount)).ConfigureAwait(true);
         if (face is not null)
         {
-            await WaitForCopiesAsync(Database.Store.LastPosition).ConfigureAwait(true);
+            await WaitForCopiesAsync(Database.Store.FeedEnd).ConfigureAwait(true);
         }
 
         return face is not null;
@@ -143,7 +145,7 @@ internal sealed partial class ShardReplicaGrain(
             return null;
         }
 
-        await WaitForCopiesAsync(Database.Store.LastPosition).ConfigureAwait(true);
+        await WaitForCopiesAsync(Database.Store.FeedEnd).ConfigureAwait(true);
         var ids = new long[deleted.Count];
         for (int i = 0; i < ids.Length; i++)
         {
@@ -220,7 +222,7 @@ internal sealed partial class ShardReplicaGrain(
             Persons = persons,
             Indexed = indexed,
             Pending = pending,
-            LastPosition = database.Store.LastPosition,
+            LastPosition = database.Store.FeedEnd,
             ReplicatedPosition = database.Store.ReplicatedPosition,
             Lag = IsPrimary ? 0 : _lag,
             Reason = IsPrimary ? null : _followReason,
@@ -230,8 +232,10 @@ internal sealed partial class ShardReplicaGrain(
     public Task<ShippedFeed> ReadFeedAsync(long afterPosition, int maxEntries)
     {
         var store = Database.Store;
-        var read = store.ReadFeed(afterPosition, Math.Clamp(maxEntries, 1, FeedPage * 4));
-        return Task.FromResult(new ShippedFeed(ToShipped(read.Records), read.Truncated, store.LastPosition));
+
+        // 0 asks for the whole log: from where this store's log began, if it still holds it.
+        var read = store.ReadFeed(afterPosition <= 0 ? _origin : afterPosition, Math.Clamp(maxEntries, 1, FeedPage * 4));
+        return Task.FromResult(new ShippedFeed(ToShipped(read.Records), read.Truncated, store.FeedEnd));
     }
 
     public async Task DropAsync()
@@ -302,7 +306,7 @@ internal sealed partial class ShardReplicaGrain(
         var entries = new ShippedEntry[records.Count];
         for (int i = 0; i < entries.Length; i++)
         {
-            entries[i] = new ShippedEntry(records[i].Position, records[i].Entry.ToArray());
+            entries[i] = new ShippedEntry(records[i].Position, records[i].NextPosition, records[i].Entry.ToArray());
         }
 
         return entries;

@@ -5,9 +5,11 @@ using FaceIndex.Engine;
 
 namespace FaceIndex.Storage
 {
-    public readonly record struct ChangeRecord(long Position, ReadOnlyMemory<byte> Entry);
+    public abstract record StoreChange;
 
-    public sealed record FeedRead(IReadOnlyList<ChangeRecord> Records, bool Truncated);
+    public sealed record ChangeRecord(long Position, long NextPosition, ReadOnlyMemory<byte> Entry, IReadOnlyList<StoreChange> Changes);
+
+    public sealed record FeedRead(IReadOnlyList<ChangeRecord> Records, long NextPosition, bool Truncated);
 
     internal static class TemporaryFeedAdapter
     {
@@ -15,13 +17,19 @@ namespace FaceIndex.Storage
         {
             public IDisposable SubscribeToFeed(Action<IReadOnlyList<ChangeRecord>> onCommitted) => throw new NotSupportedException("feed pending (issue 11)");
 
-            public FeedRead ReadFeed(long afterPosition, int maxRecords) => throw new NotSupportedException("feed pending (issue 11)");
+            public FeedRead ReadFeed(long from, int maxRecords = int.MaxValue) => throw new NotSupportedException("feed pending (issue 11)");
 
-            public Task AppendReplicatedAsync(IReadOnlyList<ChangeRecord> records, long sourcePosition, CancellationToken ct) => throw new NotSupportedException("feed pending (issue 11)");
+            public Task AppendReplicatedAsync(IReadOnlyList<ChangeRecord> records, long sourcePosition, CancellationToken ct = default) => throw new NotSupportedException("feed pending (issue 11)");
+
+            public void RetainFeed(string consumer, long position) => throw new NotSupportedException("feed pending (issue 11)");
 
             public long ReplicatedPosition => throw new NotSupportedException("feed pending (issue 11)");
 
             public long LastPosition => throw new NotSupportedException("feed pending (issue 11)");
+
+            public long FeedStart => throw new NotSupportedException("feed pending (issue 11)");
+
+            public long FeedEnd => throw new NotSupportedException("feed pending (issue 11)");
         }
 
         extension(FaceDatabase database)
