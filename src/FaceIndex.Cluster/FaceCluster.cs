@@ -251,6 +251,21 @@ public sealed class FaceCluster(IGrainFactory grains, ClusterNodeOptions options
 
     private async Task<T> ReadAsync<T>(CollectionLayout layout, int shard, Func<IShardReplicaGrain, Task<T>> read)
     {
+        try
+        {
+            return await ReadOnceAsync(layout, shard, read).ConfigureAwait(false);
+        }
+        catch (ClusterUnavailableException)
+        {
+            // The cached layout may be stale (a failover, a follower that rejoined): once more with the catalog's.
+            var fresh = await RefreshAsync(layout.Name).ConfigureAwait(false)
+                ?? throw new FaceIndexException(FaceIndexError.NotFound, $"Collection '{layout.Name}' does not exist.");
+            return await ReadOnceAsync(fresh, shard, read).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<T> ReadOnceAsync<T>(CollectionLayout layout, int shard, Func<IShardReplicaGrain, Task<T>> read)
+    {
         var candidates = layout.Shards[shard].InSync;
         int start = (int)((uint)Interlocked.Increment(ref _rotation) % (uint)candidates.Count);
         Exception? last = null;
@@ -267,7 +282,7 @@ public sealed class FaceCluster(IGrainFactory grains, ClusterNodeOptions options
             }
         }
 
-        throw new ClusterUnavailableException($"No replica of shard {shard} of '{layout.Name}' answered: {last?.Message}");
+        throw new ClusterUnavailableException($"No in-sync replica of shard {shard} of '{layout.Name}' answered (in sync: {string.Join(", ", candidates)}; epoch {layout.Shards[shard].Epoch}): {last?.Message}");
     }
 
     private async Task<CollectionLayout?> RefreshAsync(string collection)

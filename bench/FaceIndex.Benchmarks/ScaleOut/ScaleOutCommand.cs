@@ -97,7 +97,7 @@ internal static class ScaleOutCommand
                 await EnrolAsync(cluster, "r2", vectors, n, Math.Min(faces, n + missed));
                 Console.WriteLine($"enrolled {Math.Min(faces, n + missed) - n:N0} with '{name}' down in {missedWatch.Elapsed.TotalSeconds:F1} s");
                 var catchUp = Stopwatch.StartNew();
-                await fixture.Cluster.RestartStoppedSecondarySiloAsync(name);
+                await fixture.Cluster.StartSiloAsync(fixture.Cluster.Silos.Count, fixture.Cluster.Options);
                 while (true)
                 {
                     var status = await cluster.GetStatusAsync("r2");
