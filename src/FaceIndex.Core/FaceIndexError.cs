@@ -50,6 +50,9 @@ public enum FaceIndexError
 
     /// <summary>The server or database is shutting down and takes no new work.</summary>
     ShuttingDown,
+
+    /// <summary>Stored data cannot be read (a committed log entry is malformed): the store refuses to open until repaired.</summary>
+    StorageCorrupted,
 }
 
 /// <summary>A domain error with its code; the message tells the caller what to fix.</summary>

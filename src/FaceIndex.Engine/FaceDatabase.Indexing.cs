@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using FaceIndex.Engine.Internal;
@@ -9,22 +10,36 @@ namespace FaceIndex.Engine;
 public sealed partial class FaceDatabase
 {
     private const string SnapshotExtension = ".hnsw";
+    private const string WatermarkFile = "watermark";
+
+    /// <summary>The name under which the indexes keep the store's log from their watermark.</summary>
+    private const string FeedConsumer = "index-snapshots";
     private static readonly TimeSpan s_progressInterval = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_rateWindow = TimeSpan.FromMilliseconds(250);
     private int _buildRequested;
     private long _acknowledgedFaces;
     private long _rateSampleTicks = Stopwatch.GetTimestamp();
     private long _rateSampleCount;
+    private double _writeRate;
+
+    /// <summary>Whether the last open replayed the feed from the snapshots' watermark (false: reconciled or rebuilt).</summary>
+    internal bool OpenedFromFeed { get; private set; }
+
+    /// <summary>Log entries the last open replayed.</summary>
+    internal long ReplayedAtOpen { get; private set; }
 
     /// <summary>
     /// Writes a snapshot of every graph that changed since its last one (atomically: see
-    /// <see cref="HnswIndex.Save(string, long)"/>). Runs periodically and at dispose.
+    /// <see cref="HnswIndex.Save(string, long)"/>), then the watermark from which the next start replays
+    /// the feed, and lets the store truncate its log up to there. Runs periodically and at dispose.
     /// </summary>
     public async Task SnapshotAsync(CancellationToken ct = default)
     {
         await _snapshotGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            // Read before the graphs are saved: each file then holds at least everything before it.
+            long watermark = IndexedPosition;
             foreach (var index in _indexes.Values)
             {
                 ct.ThrowIfCancellationRequested();
@@ -34,11 +49,20 @@ public sealed partial class FaceDatabase
                 }
 
                 var started = Stopwatch.StartNew();
-                var path = SnapshotPath(index.Name);
-                long watermark = _store.GetStats().LastSequence;
+                var path = SnapshotPath(index.Name, index.CreatedTicks);
                 await Task.Run(() => index.Save(path, watermark), CancellationToken.None).ConfigureAwait(false);
+                if (!_indexes.TryGetValue(index.Name, out var current) || current != index)
+                {
+                    // The collection was deleted (or re-created) while its graph was being saved.
+                    File.Delete(path);
+                    continue;
+                }
+
                 EngineLog.SnapshotWritten(_logger, index.Name, index.IndexedCount, new FileInfo(path).Length, started.ElapsedMilliseconds);
             }
+
+            WriteWatermark(watermark);
+            _store.RetainFeed(FeedConsumer, watermark);
         }
         finally
         {
@@ -46,55 +70,96 @@ public sealed partial class FaceDatabase
         }
     }
 
-    /// <summary>Completes once every acknowledged face is in its collection's graph (for tests, benchmarks and bulk loads).</summary>
-    public async Task WaitForIndexingAsync(CancellationToken ct = default)
-    {
-        while (PendingFaces > 0)
-        {
-            RequestBuild();
-            await Task.Delay(20, ct).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Loads or rebuilds the index of every collection of the store; at open, before any request.</summary>
+    /// <summary>
+    /// Loads the index of every collection of the store: each graph from its snapshot, then the feed
+    /// replayed from the snapshots' watermark (the log holds it: the store keeps it for this reader).
+    /// Where the log does not reach back that far (a data directory of an older version, or a log that
+    /// was repaired), each snapshot is reconciled with the store's face ids instead; a collection
+    /// without a usable snapshot is rebuilt. At open, before any request.
+    /// </summary>
     private void LoadIndexes(CancellationToken ct)
     {
+        var started = Stopwatch.StartNew();
         var collections = _store.ListCollections();
         var wanted = new HashSet<string>(StringComparer.Ordinal);
+        var loaded = new Dictionary<string, CollectionIndex>(StringComparer.Ordinal);
+        var fromSnapshot = new HashSet<string>(StringComparer.Ordinal);
         foreach (var collection in collections)
         {
             ct.ThrowIfCancellationRequested();
-            wanted.Add(Path.GetFileName(SnapshotPath(collection.Name)));
-            LoadIndex(collection.Name);
+            long ticks = collection.CreatedAt.UtcTicks;
+            wanted.Add(Path.GetFileName(SnapshotPath(collection.Name, ticks)));
+            var graph = TryLoadSnapshot(collection.Name, ticks);
+            if (graph is not null)
+            {
+                fromSnapshot.Add(collection.Name);
+            }
+
+            loaded[collection.Name] = new CollectionIndex(collection.Name, ticks, graph ?? new HnswIndex(_indexOptions));
         }
+
+        long? watermark = ReadWatermark();
+        long end = _store.FeedEnd;
+        bool replay = watermark is { } from && from >= _store.FeedStart && from <= end;
+        long replayed = 0;
+        if (replay)
+        {
+            var read = _store.ReadFeed(watermark!.Value);
+            foreach (var record in read.Records)
+            {
+                ApplyChanges(record.Changes, record.Position, loaded, live: false);
+                replayed++;
+            }
+
+            // Collections the replay created or dropped follow the store's list, which is the end state.
+            foreach (var name in loaded.Keys.Where(n => !_store.ContainsCollection(n)).ToList())
+            {
+                loaded.Remove(name);
+            }
+        }
+
+        foreach (var (name, index) in loaded)
+        {
+            _indexes[name] = index;
+            bool reconcile = !replay || !fromSnapshot.Contains(name) || _needsReconcile.Contains(name);
+            var (queued, removed) = reconcile ? Reconcile(index, fromSnapshot.Contains(name)) : (index.PendingCount, 0);
+            EngineLog.IndexLoaded(_logger, name, fromSnapshot.Contains(name), index.IndexedCount, queued, removed, started.ElapsedMilliseconds);
+        }
+
+        _needsReconcile.Clear();
+        OpenedFromFeed = replay;
+        ReplayedAtOpen = replayed;
+        Interlocked.Exchange(ref _appliedPosition, end);
+        EngineLog.FeedReplayed(_logger, replay, watermark ?? -1, replayed, started.ElapsedMilliseconds);
 
         foreach (var file in Directory.EnumerateFiles(_indexDirectory))
         {
-            if (!wanted.Contains(Path.GetFileName(file)))
+            var fileName = Path.GetFileName(file);
+            if (fileName != WatermarkFile && !wanted.Contains(fileName))
             {
                 File.Delete(file);
             }
         }
     }
 
-    private void LoadIndex(string collection)
+    /// <summary>
+    /// Brings an index in line with the store's live face ids by comparing both (without the feed):
+    /// removes what the store no longer holds, queues what the index lacks (everything for a new graph).
+    /// Returns the faces queued and removed.
+    /// </summary>
+    private (int Queued, int Removed) Reconcile(CollectionIndex index, bool hasSnapshot)
     {
-        var started = Stopwatch.StartNew();
-        var live = _store.GetFaceIds(collection);
-        var graph = TryLoadSnapshot(collection);
-        var index = new CollectionIndex(collection, graph ?? new HnswIndex(_indexOptions));
-        _indexes[collection] = index;
-
+        var live = _store.GetFaceIds(index.Name);
         int removed = 0;
         var missing = new List<long>();
-        if (graph is null)
+        if (!hasSnapshot)
         {
             missing.AddRange(live);
         }
         else
         {
             // Both sorted: one pass finds what the snapshot has but the store lost, and the reverse.
-            var inGraph = graph.GetIds();
+            var inGraph = index.Graph.GetIds();
             Array.Sort(inGraph);
             int i = 0;
             int j = 0;
@@ -117,21 +182,22 @@ public sealed partial class FaceDatabase
             }
         }
 
+        int queued = 0;
         foreach (long faceId in missing)
         {
-            if (_store.TryGetFace(faceId, out var face))
+            if (_store.TryGetFace(faceId, out var face) && index.Add(faceId, face.Vector, face.Sequence))
             {
-                index.Add(faceId, face.Vector);
+                queued++;
             }
         }
 
-        EngineLog.IndexLoaded(_logger, collection, graph is not null, index.IndexedCount, missing.Count, removed, started.ElapsedMilliseconds);
+        return (queued, removed);
     }
 
     /// <summary>The collection's snapshot when it exists, is intact and was built with the configured parameters; else null (rebuild).</summary>
-    private HnswIndex? TryLoadSnapshot(string collection)
+    private HnswIndex? TryLoadSnapshot(string collection, long createdTicks)
     {
-        var path = SnapshotPath(collection);
+        var path = SnapshotPath(collection, createdTicks);
         if (!File.Exists(path))
         {
             return null;
@@ -155,20 +221,44 @@ public sealed partial class FaceDatabase
         return graph;
     }
 
-    private void DeleteSnapshot(string collection)
+    /// <summary>Deletes the snapshot files of every incarnation of a deleted collection (applier, on a collection delete).</summary>
+    private void DeleteSnapshotsOf(string collection)
     {
-        var path = SnapshotPath(collection);
-        if (File.Exists(path))
+        foreach (var file in Directory.EnumerateFiles(_indexDirectory, SnapshotPrefix(collection) + "*" + SnapshotExtension))
         {
-            File.Delete(path);
+            File.Delete(file);
         }
     }
 
-    /// <summary>index/&lt;first 16 bytes of SHA-256 of the name, hex&gt;.hnsw: any collection name makes a safe file name.</summary>
-    private string SnapshotPath(string collection)
+    /// <summary>
+    /// index/&lt;first 16 bytes of SHA-256 of the name, hex&gt;-&lt;creation ticks&gt;.hnsw: any collection
+    /// name makes a safe file name, and a collection deleted and created again never loads the old graph.
+    /// </summary>
+    private string SnapshotPath(string collection, long createdTicks) =>
+        Path.Combine(_indexDirectory, SnapshotPrefix(collection) + createdTicks.ToString(CultureInfo.InvariantCulture) + SnapshotExtension);
+
+    private static string SnapshotPrefix(string collection) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(collection)).AsSpan(0, 16)) + "-";
+
+    /// <summary>The feed position the snapshots were written at (index/watermark), or null when there is none or it is unreadable.</summary>
+    private long? ReadWatermark()
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(collection));
-        return Path.Combine(_indexDirectory, Convert.ToHexStringLower(hash.AsSpan(0, 16)) + SnapshotExtension);
+        var path = Path.Combine(_indexDirectory, WatermarkFile);
+        return File.Exists(path) && long.TryParse(File.ReadAllText(path).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long position) ? position : null;
+    }
+
+    /// <summary>Writes index/watermark atomically (temporary file, flushed, renamed over the old one).</summary>
+    private void WriteWatermark(long position)
+    {
+        var path = Path.Combine(_indexDirectory, WatermarkFile);
+        var temporary = path + ".tmp";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(Encoding.ASCII.GetBytes(position.ToString(CultureInfo.InvariantCulture)));
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
     }
 
     private void RequestBuild()
@@ -207,6 +297,7 @@ public sealed partial class FaceDatabase
                 try
                 {
                     DrainQueues(ct);
+                    ReleaseIndexWaiters();
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -226,7 +317,9 @@ public sealed partial class FaceDatabase
 
     /// <summary>
     /// Waits while faces are being acknowledged faster than <see cref="IndexingOptions.YieldAboveWritesPerSecond"/>
-    /// (writes first): the rate since the previous call decides, then quarter-second samples while waiting.
+    /// (writes first), unless someone waits for the graphs (<see cref="WaitForIndexedAsync"/>) or the tails
+    /// hold <see cref="IndexingOptions.MaxPending"/> faces. The rate is measured over windows of at least a
+    /// quarter of a second: two calls a millisecond apart say nothing about the write rate.
     /// </summary>
     private void YieldToWrites(CancellationToken ct)
     {
@@ -239,12 +332,22 @@ public sealed partial class FaceDatabase
         while (true)
         {
             long now = Stopwatch.GetTimestamp();
-            long count = Interlocked.Read(ref _acknowledgedFaces);
-            double seconds = Math.Max(Stopwatch.GetElapsedTime(_rateSampleTicks, now).TotalSeconds, 1e-3);
-            double rate = (count - _rateSampleCount) / seconds;
-            _rateSampleTicks = now;
-            _rateSampleCount = count;
-            if (rate <= _indexing.YieldAboveWritesPerSecond || PendingFaces >= _indexing.MaxPending)
+            double seconds = Stopwatch.GetElapsedTime(_rateSampleTicks, now).TotalSeconds;
+            if (seconds >= s_rateWindow.TotalSeconds)
+            {
+                long count = Interlocked.Read(ref _acknowledgedFaces);
+                _writeRate = (count - _rateSampleCount) / seconds;
+                _rateSampleTicks = now;
+                _rateSampleCount = count;
+            }
+
+            bool waited;
+            lock (_waitGate)
+            {
+                waited = _indexWaiters.Count > 0;
+            }
+
+            if (_writeRate <= _indexing.YieldAboveWritesPerSecond || waited || PendingFaces >= _indexing.MaxPending)
             {
                 return;
             }
@@ -252,7 +355,7 @@ public sealed partial class FaceDatabase
             if (!yielded)
             {
                 yielded = true;
-                EngineLog.IndexingYields(_logger, rate, PendingFaces);
+                EngineLog.IndexingYields(_logger, _writeRate, PendingFaces);
             }
 
             if (ct.WaitHandle.WaitOne(s_rateWindow))
@@ -278,6 +381,8 @@ public sealed partial class FaceDatabase
                 built += taken;
                 any |= taken > 0;
             }
+
+            ReleaseIndexWaiters();
 
             if (clock.Elapsed - lastReport >= s_progressInterval)
             {

@@ -46,6 +46,7 @@ public sealed partial class FaceDatabase : IAsyncDisposable
     private readonly SemaphoreSlim _snapshotGate = new(1, 1);
     private Task _builder = Task.CompletedTask;
     private Task _snapshotter = Task.CompletedTask;
+    private IDisposable? _feed;
     private int _disposed;
 
     private FaceDatabase(FaceStore store, string modelVersion, IndexOptions indexOptions, IndexingOptions indexing, string indexDirectory, ILogger logger)
@@ -100,12 +101,15 @@ public sealed partial class FaceDatabase : IAsyncDisposable
         try
         {
             Directory.CreateDirectory(indexDirectory);
+            database.LoadIndexes(ct);
+
+            // Nothing writes between the replay's end and the subscription: the store is not shared yet.
+            database._feed = store.SubscribeToFeed(database.OnCommitted);
             if (!store.TryGetCollection(DefaultCollection, out _))
             {
                 await store.CreateCollectionAsync(DefaultCollection, modelVersion, ct).ConfigureAwait(false);
             }
 
-            database.LoadIndexes(ct);
             database.StartBackgroundWork();
             EngineLog.DatabaseOpened(logger, store.GetStats().Faces, database._indexes.Count, database.PendingFaces, started.ElapsedMilliseconds);
             return database;
@@ -220,6 +224,7 @@ public sealed partial class FaceDatabase : IAsyncDisposable
         finally
         {
             await _store.DisposeAsync().ConfigureAwait(false);
+            _feed?.Dispose();
             foreach (var index in _indexes.Values)
             {
                 index.Dispose();

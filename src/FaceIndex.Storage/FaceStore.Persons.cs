@@ -116,7 +116,7 @@ public sealed partial class FaceStore
             }
 
             var faceIds = person.FaceIds.ToArray();
-            store.Append(new DeletePersonEntry(collection, personId));
+            store.Append(new DeletePersonEntry(collection, personId, faceIds));
             return faceIds;
         }, ct);
     }

@@ -94,7 +94,9 @@ public sealed partial class FaceStore
             }
         }
 
-        return Replay(Math.Max(_checkpointAddress, _wal.BeginAddress));
+        var replayed = Replay(Math.Max(_checkpointAddress, _wal.BeginAddress));
+        _committedTail = _wal.TailAddress;
+        return replayed;
     }
 
     /// <summary>Applies every committed log entry from <paramref name="from"/> to the tail.</summary>

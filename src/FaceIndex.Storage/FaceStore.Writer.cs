@@ -34,6 +34,7 @@ public sealed partial class FaceStore
         WalCodec.Encode(entry, _entryWriter);
         var address = _wal.Enqueue(_entryWriter.WrittenSpan);
         Apply(entry, address);
+        RecordForFeed(entry, address, _entryWriter.WrittenSpan);
         _pendingSequence = address;
         return address;
     }
@@ -109,6 +110,7 @@ public sealed partial class FaceStore
         {
             await CommitWithinTimeoutAsync().ConfigureAwait(false);
             Volatile.Write(ref _lastSequence, _pendingSequence);
+            PublishCommitted();
             foreach (var op in _batch)
             {
                 op.Complete();
@@ -126,6 +128,7 @@ public sealed partial class FaceStore
         finally
         {
             _batch.Clear();
+            _uncommitted.Clear();
         }
     }
 
@@ -175,7 +178,7 @@ public sealed partial class FaceStore
 
             _checkpointAddress = address;
             Volatile.Write(ref _lastCheckpointTicks, cookie.TakenAt.UtcTicks);
-            _wal.TruncateUntil(address);
+            _wal.TruncateUntil(TruncationPoint(address));
             await CommitWithinTimeoutAsync().ConfigureAwait(false);
             StoreLog.CheckpointTaken(_logger, address, started.ElapsedMilliseconds);
             op.Complete();

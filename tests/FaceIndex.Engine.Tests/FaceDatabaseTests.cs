@@ -116,7 +116,7 @@ public sealed class FaceDatabaseTests
             ids = await EnrollAsync(database, 0, 800);
         }
 
-        var snapshot = Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "index")));
+        var snapshot = Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "index"), "*.hnsw"));
         var bytes = await File.ReadAllBytesAsync(snapshot);
         bytes[bytes.Length / 2] ^= 0x5A;
         await File.WriteAllBytesAsync(snapshot, bytes);
@@ -154,12 +154,12 @@ public sealed class FaceDatabaseTests
         // Both graphs hold their faces before the snapshot, so that each collection has a file.
         await database.WaitForIndexingAsync();
         await database.SnapshotAsync();
-        Assert.Equal(2, Directory.GetFiles(Path.Combine(dir.Path, "index")).Length);
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(dir.Path, "index"), "*.hnsw").Length);
         Assert.Equal(100, await database.DeleteCollectionAsync("gallery"));
         Assert.Null(await database.DeleteCollectionAsync("gallery"));
         var error = Assert.Throws<FaceIndexException>(() => database.Search("gallery", Vector(1), new Neighbor[1]));
         Assert.Equal(FaceIndexError.NotFound, error.Error);
-        Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "index")));
+        Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "index"), "*.hnsw"));
     }
 
     [Fact]

@@ -24,21 +24,44 @@ namespace FaceIndex.Engine.Internal;
 /// </remarks>
 internal sealed class CollectionIndex : IDisposable
 {
+    private const long NoPosition = long.MaxValue;
     private readonly ExactIndex _tail = new();
-    private readonly ConcurrentQueue<long> _tailOrder = new();
+    private readonly ConcurrentQueue<(long FaceId, long Position)> _tailOrder = new();
     private readonly HnswIndex _graph;
     private long _version;
     private long _savedVersion;
+    private long _inFlight = NoPosition;
 
     /// <summary>Wraps a graph (new, or loaded from a snapshot: either way it counts as saved).</summary>
-    public CollectionIndex(string name, HnswIndex graph)
+    /// <param name="name">The collection's name.</param>
+    /// <param name="createdTicks">The creation time of the collection's incarnation (a name can be deleted and created again).</param>
+    /// <param name="graph">The graph.</param>
+    public CollectionIndex(string name, long createdTicks, HnswIndex graph)
     {
         Name = name;
+        CreatedTicks = createdTicks;
         _graph = graph;
     }
 
     /// <summary>The collection's name.</summary>
     public string Name { get; }
+
+    /// <summary>The creation time of the collection this index belongs to.</summary>
+    public long CreatedTicks { get; }
+
+    /// <summary>
+    /// The feed position of the oldest face not yet in the graph (queued, or being inserted), or
+    /// <see cref="long.MaxValue"/> when the graph holds every applied face.
+    /// </summary>
+    public long OldestUnbuilt
+    {
+        get
+        {
+            // In-flight first: the builder marks a batch before it takes it off the queue.
+            long inFlight = Interlocked.Read(ref _inFlight);
+            return _tailOrder.TryPeek(out var head) ? Math.Min(inFlight, head.Position) : inFlight;
+        }
+    }
 
     /// <summary>Faces in the graph.</summary>
     public int IndexedCount => _graph.Count;
@@ -52,11 +75,20 @@ internal sealed class CollectionIndex : IDisposable
     /// <summary>The graph (for snapshots, statistics and clustering).</summary>
     public HnswIndex Graph => _graph;
 
-    /// <summary>Makes an acknowledged face searchable and queues it for the graph.</summary>
-    public void Add(long faceId, in FaceVector vector)
+    /// <summary>
+    /// Makes a committed face searchable and queues it for the graph, with the feed position of its
+    /// entry; false (nothing done) when the face is searchable already (a replay after a snapshot).
+    /// </summary>
+    public bool Add(long faceId, in FaceVector vector, long position)
     {
+        if (Contains(faceId))
+        {
+            return false;
+        }
+
         _tail.Add(faceId, vector);
-        _tailOrder.Enqueue(faceId);
+        _tailOrder.Enqueue((faceId, position));
+        return true;
     }
 
     /// <summary>Removes a face from the tail and the graph; false when neither held it.</summary>
@@ -107,19 +139,38 @@ internal sealed class CollectionIndex : IDisposable
 
     /// <summary>
     /// Inserts up to <paramref name="batch"/> queued faces into the graph on <paramref name="threads"/>
-    /// threads; returns how many were taken from the queue (0 when it was empty).
+    /// threads, in feed order; returns how many were taken from the queue (0 when it was empty).
     /// </summary>
     public int BuildStep(int batch, int threads, CancellationToken ct)
+    {
+        if (!_tailOrder.TryPeek(out var first))
+        {
+            return 0;
+        }
+
+        // Marked before the faces leave the queue, so that OldestUnbuilt never skips them.
+        Interlocked.Exchange(ref _inFlight, first.Position);
+        try
+        {
+            return Build(batch, threads, ct);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _inFlight, NoPosition);
+        }
+    }
+
+    private int Build(int batch, int threads, CancellationToken ct)
     {
         var ids = new List<long>(Math.Min(batch, _tailOrder.Count + 1));
         var vectors = new List<FaceVector>(ids.Capacity);
         int taken = 0;
-        while (taken < batch && _tailOrder.TryDequeue(out long id))
+        while (taken < batch && _tailOrder.TryDequeue(out var queued))
         {
             taken++;
-            if (_tail.TryGetVector(id, out var vector))
+            if (_tail.TryGetVector(queued.FaceId, out var vector))
             {
-                ids.Add(id);
+                ids.Add(queued.FaceId);
                 vectors.Add(vector);
             }
         }
@@ -140,6 +191,10 @@ internal sealed class CollectionIndex : IDisposable
                 {
                     // Deleted while it was being inserted.
                     _graph.Remove(id);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _version);
                 }
             },
             threads,

@@ -35,6 +35,9 @@ internal static partial class EngineLog
     [LoggerMessage(5010, LogLevel.Information, "Indexing pauses for a bulk load ({Rate:F0} faces/s acknowledged, {Pending} faces searched exactly meanwhile)")]
     public static partial void IndexingYields(ILogger logger, double rate, long pending);
 
+    [LoggerMessage(5011, LogLevel.Information, "Indexes opened: feed replayed {Replayed} (from the snapshots' watermark {Watermark}: {Entries} log entries) in {ElapsedMs} ms")]
+    public static partial void FeedReplayed(ILogger logger, bool replayed, long watermark, long entries, long elapsedMs);
+
     [LoggerMessage(5009, LogLevel.Information, "Database closed")]
     public static partial void DatabaseClosed(ILogger logger);
 }

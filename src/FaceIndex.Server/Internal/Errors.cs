@@ -23,6 +23,7 @@ internal static class Errors
             or FaceIndexError.InvalidVector or FaceIndexError.InvalidArgument => StatusCode.InvalidArgument,
         FaceIndexError.ModelMismatch => StatusCode.FailedPrecondition,
         FaceIndexError.NotFound => StatusCode.NotFound,
+        FaceIndexError.StorageCorrupted => StatusCode.DataLoss,
         FaceIndexError.AlreadyExists => StatusCode.AlreadyExists,
         FaceIndexError.StorageUnavailable or FaceIndexError.ModelMissing or FaceIndexError.ProviderUnavailable
             or FaceIndexError.ShuttingDown => StatusCode.Unavailable,

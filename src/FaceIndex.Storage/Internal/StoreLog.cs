@@ -22,4 +22,7 @@ internal static partial class StoreLog
 
     [LoggerMessage(4005, LogLevel.Information, "Store closed")]
     public static partial void Closed(ILogger logger);
+
+    [LoggerMessage(4007, LogLevel.Error, "A change-feed subscriber failed; the committed writes stand")]
+    public static partial void SubscriberFailed(ILogger logger, Exception exception);
 }

@@ -45,6 +45,14 @@ internal static class WalCodec
             case DeletePersonEntry e:
                 writer.WriteString(e.Collection);
                 writer.WriteString(e.PersonId);
+
+                // The face ids follow the fields of format 1's entry: older entries end before them.
+                writer.WriteVarUInt((ulong)(e.FaceIds?.Length ?? 0));
+                foreach (var faceId in e.FaceIds ?? [])
+                {
+                    writer.WriteInt64(faceId);
+                }
+
                 break;
             case SetPersonMetadataEntry e:
                 writer.WriteString(e.Collection);
@@ -81,7 +89,7 @@ internal static class WalCodec
             EntryKind.DeleteCollection => new DeleteCollectionEntry(reader.ReadString()),
             EntryKind.AddFaces => DecodeAddFaces(ref reader),
             EntryKind.DeleteFace => new DeleteFaceEntry(reader.ReadString(), reader.ReadInt64()),
-            EntryKind.DeletePerson => new DeletePersonEntry(reader.ReadString(), reader.ReadString()),
+            EntryKind.DeletePerson => DecodeDeletePerson(ref reader),
             EntryKind.SetPersonMetadata => new SetPersonMetadataEntry(reader.ReadString(), reader.ReadString(), reader.ReadMap(), reader.ReadInt64()),
             EntryKind.PutBlob => new PutBlobEntry(reader.ReadString(), reader.ReadBytes()),
             EntryKind.DeleteBlob => new DeleteBlobEntry(reader.ReadString()),
@@ -90,6 +98,36 @@ internal static class WalCodec
         reader.ExpectEnd();
         return entry;
     }
+
+    private static DeletePersonEntry DecodeDeletePerson(ref ByteReader reader)
+    {
+        var collection = reader.ReadString();
+        var personId = reader.ReadString();
+        if (reader.AtEnd)
+        {
+            return new DeletePersonEntry(collection, personId, null);
+        }
+
+        var faceIds = new long[reader.ReadLength()];
+        for (int i = 0; i < faceIds.Length; i++)
+        {
+            faceIds[i] = reader.ReadInt64();
+        }
+
+        return new DeletePersonEntry(collection, personId, faceIds);
+    }
+
+    /// <summary>What an entry changes for search (see <see cref="StoreChange"/>); empty for blobs and metadata.</summary>
+    public static IReadOnlyList<StoreChange> ChangesOf(WalEntry entry) => entry switch
+    {
+        CreateCollectionEntry e => [new CollectionCreated(e.Name, e.ModelVersion, e.CreatedTicks)],
+        DeleteCollectionEntry e => [new CollectionDeleted(e.Name)],
+        AddFacesEntry e => [new FacesAdded(e.Collection, Array.ConvertAll(e.Faces, f => (f.FaceId, f.Vector)))],
+        DeleteFaceEntry e => [new FacesRemoved(e.Collection, [e.FaceId])],
+        DeletePersonEntry { FaceIds: { } ids } e => [new FacesRemoved(e.Collection, ids)],
+        DeletePersonEntry e => [new PersonRemovedUnresolved(e.Collection, e.PersonId)],
+        _ => [],
+    };
 
     private static AddFacesEntry DecodeAddFaces(ref ByteReader reader)
     {

@@ -55,7 +55,8 @@ internal sealed record DeleteFaceEntry(string Collection, long FaceId) : WalEntr
     public override EntryKind Kind => EntryKind.DeleteFace;
 }
 
-internal sealed record DeletePersonEntry(string Collection, string PersonId) : WalEntry
+/// <summary>Deletes a person; <paramref name="FaceIds"/> are the faces it had (null in entries of older stores, which did not record them).</summary>
+internal sealed record DeletePersonEntry(string Collection, string PersonId, long[]? FaceIds) : WalEntry
 {
     public override EntryKind Kind => EntryKind.DeletePerson;
 }
