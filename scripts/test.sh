@@ -7,9 +7,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/fetch-models.sh
+# The console's browser tests drive Debian's chromium (tests/FaceIndex.ConsoleTests; Playwright's own
+# browser download is never used). CI runs as root: install it when missing.
+if ! command -v chromium >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then
+  apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }
+fi
 dotnet restore FaceIndex.sln
 dotnet build FaceIndex.sln -c Release --no-restore
 dotnet format FaceIndex.sln --verify-no-changes --no-restore
+# The NuGet packages of the client and of the libraries an application embeds.
+for project in Client Core Vision Index Storage Clustering Engine Protocol; do
+  dotnet pack "src/FaceIndex.$project" -c Release --no-build -o artifacts/packages
+done
 
 # One project at a time keeps peak memory and CPU contention predictable on small machines.
 status=0

@@ -11,6 +11,7 @@ internal static class ScaleBenchmarks
         ["generate"] = Data.GenerateCommand.Run,
         ["hnsw"] = Hnsw.HnswCommand.Run,
         ["cluster"] = Clustering.ClusterCommand.Run,
+        ["knn-gpu"] = Clustering.KnnGpuCommand.Run,
         ["server"] = Server.ServerCommand.Run,
         ["store"] = Server.StoreCommand.Run,
         ["soak"] = Server.SoakCommand.Run,

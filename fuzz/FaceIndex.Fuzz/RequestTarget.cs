@@ -47,6 +47,7 @@ internal sealed class RequestTarget : IFuzzTarget
             "--Vision:Sessions=1",
             "--Vision:MaxPixels=4000000",
             "--Server:MetricsPort=0",
+            "--Server:HttpPort=0",
             "--Storage:MemoryBudgetBytes=" + (32L << 20),
             "--Storage:IndexBuckets=" + (1L << 14),
             "--Storage:WalMemoryBytes=" + (4L << 20),
@@ -102,7 +103,7 @@ internal sealed class RequestTarget : IFuzzTarget
 
     public IEnumerable<(string Name, byte[] Bytes)> Seeds()
     {
-        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(Vector(1)) };
+        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(Vector(1)), ModelVersion = "fr512-pca128-v1" };
         var (rgba, w, h) = IntegrationTests.HostileImages.Pixels(File.ReadAllBytes(Fuzz.Seeds.Faces("deepface", "img1.jpg")), maxSide: 96);
         var image = ByteString.CopyFrom(IntegrationTests.HostileImages.Png8(rgba, w, h));
         IMessage[] messages =

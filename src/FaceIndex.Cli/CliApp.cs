@@ -31,6 +31,7 @@ public static class CliApp
         root.Add(Commands.SearchCommand.Create(console));
         root.Add(Commands.HealthCommand.Create(console));
         root.Add(Commands.ClusterCommand.Create(console));
+        root.Add(Commands.RepairCommand.Create(console));
         var invocation = new InvocationConfiguration { Output = console.Profile.Out.Writer, Error = console.Profile.Out.Writer };
         return await root.Parse(args).InvokeAsync(invocation, ct).ConfigureAwait(false);
     }

@@ -4,9 +4,9 @@ using FaceIndex.Index;
 namespace FaceIndex.Clustering;
 
 /// <summary>
-/// The clustering engine's entry point: kNN graph from the index, then the chosen algorithm, then
-/// the numbered result. CPU-bound and synchronous; <see cref="ClusterAsync"/> runs it on a
-/// dedicated thread for hosts that must not block.
+/// The clustering engine's entry point: kNN graph from the index (or an exact scan), then the chosen
+/// algorithm, then the numbered result. CPU-bound and synchronous; the <c>ClusterAsync</c> overloads
+/// run it on a dedicated thread for hosts that must not block.
 /// </summary>
 public static class FaceClusterer
 {
@@ -68,6 +68,37 @@ public static class FaceClusterer
         progress?.Report(new ClusteringProgress(ClusteringPhase.Finishing, 1, 1));
         return result;
     }
+
+    /// <summary>
+    /// Clusters a face set over its exact kNN graph, scanned on <paramref name="scanner"/> (see
+    /// <see cref="KnnGraphBuilder.BuildExact(IExactScanner, ReadOnlyMemory{long}, ReadOnlyMemory{FaceVector}, ClusteringOptions, IProgress{ClusteringProgress}?, CancellationToken)"/>):
+    /// the choice where a GPU makes the all-pairs scan cheap.
+    /// </summary>
+    public static ClusteringResult Cluster(
+        IExactScanner scanner,
+        ReadOnlyMemory<long> faceIds,
+        ReadOnlyMemory<FaceVector> vectors,
+        ClusteringOptions options,
+        IProgress<ClusteringProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var graph = KnnGraphBuilder.BuildExact(scanner, faceIds, vectors, options, progress, cancellationToken);
+        return Cluster(graph, faceIds, vectors, options, progress, cancellationToken);
+    }
+
+    /// <summary><see cref="Cluster(IExactScanner, ReadOnlyMemory{long}, ReadOnlyMemory{FaceVector}, ClusteringOptions, IProgress{ClusteringProgress}?, CancellationToken)"/> on a dedicated thread.</summary>
+    public static Task<ClusteringResult> ClusterAsync(
+        IExactScanner scanner,
+        ReadOnlyMemory<long> faceIds,
+        ReadOnlyMemory<FaceVector> vectors,
+        ClusteringOptions options,
+        IProgress<ClusteringProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        Task.Factory.StartNew(
+            () => Cluster(scanner, faceIds, vectors, options, progress, cancellationToken),
+            cancellationToken,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
 
     /// <summary><see cref="Cluster(IVectorIndex, ReadOnlyMemory{long}, ReadOnlyMemory{FaceVector}, ClusteringOptions, IProgress{ClusteringProgress}?, CancellationToken)"/> on a dedicated thread.</summary>
     public static Task<ClusteringResult> ClusterAsync(

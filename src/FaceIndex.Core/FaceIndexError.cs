@@ -51,7 +51,10 @@ public enum FaceIndexError
     /// <summary>The server or database is shutting down and takes no new work.</summary>
     ShuttingDown,
 
-    /// <summary>Stored data cannot be read (a committed log entry is malformed): the store refuses to open until repaired.</summary>
+    /// <summary>
+    /// Stored data cannot be read (a committed log entry whose checksum or format is wrong): the store
+    /// refuses to open; <c>faceindex repair</c> says what it would drop and truncates the log there.
+    /// </summary>
     StorageCorrupted,
 }
 

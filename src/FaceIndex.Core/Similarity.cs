@@ -9,6 +9,10 @@ namespace FaceIndex.Core;
 /// A code is <c>round(x × 127)</c> of a unit vector x, so dot / 127² ≈ cos(x, y), and for unit
 /// vectors ‖x − y‖² = 2 − 2·cos. Distances lie in [0, 4]; 0 is identical, 2 is orthogonal.
 /// Thresholds (verification, open-set search, clustering) are expressed as squared L2 distances.
+/// The index ranks by the raw dot product (every code's norm is 127 within about 1 %); the distance a
+/// client sees is <see cref="Distance"/>, which divides by the two codes' own norms, so that a code is at
+/// distance 0 from itself (with dot / 127² alone, an image searched against its own enrolled face came
+/// back at up to ±0.025, which looked like two different codes).
 /// </remarks>
 public static class Similarity
 {
@@ -33,6 +37,17 @@ public static class Similarity
     public static int MinDotForDistance(float distance) =>
         (int)MathF.Ceiling(CosineFromDistance(distance) * ScaleSquared - 1e-3f);
 
-    /// <summary>Distance between two codes.</summary>
-    public static float Distance(in FaceVector a, in FaceVector b) => DistanceFromDot(a.Dot(b));
+    /// <summary>Squared L2 distance between the unit vectors that two codes stand for: 2 − 2·dot / (‖a‖·‖b‖), clamped to [0, 4]; 0 for equal codes.</summary>
+    public static float Distance(in FaceVector a, in FaceVector b)
+    {
+        int dot = a.Dot(b);
+        long norms = (long)a.Dot(a) * b.Dot(b);
+        if (norms == 0)
+        {
+            return DistanceFromDot(dot);
+        }
+
+        var cosine = (float)(dot / Math.Sqrt(norms));
+        return Math.Clamp(DistanceFromCosine(cosine), 0f, 4f);
+    }
 }

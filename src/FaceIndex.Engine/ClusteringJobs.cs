@@ -7,8 +7,8 @@ namespace FaceIndex.Engine;
 
 /// <summary>
 /// Runs clustering operations: one at a time per collection, in the background, with progress that
-/// clients poll (GetOperation) and cancellation. A run waits until the collection's graph holds every
-/// acknowledged face, builds the kNN graph from it, clusters, suggests for each cluster the enrolled
+/// clients poll (GetOperation) and cancellation. A run waits until the graphs hold every face
+/// acknowledged before it started (not those written meanwhile: it ends under a steady write load), builds the kNN graph from it, clusters, suggests for each cluster the enrolled
 /// person it most likely is, and stores the result in the store (it survives restarts; the newest
 /// run's result is the one listed). Each operation's record is stored too (see
 /// <see cref="StoredOperation"/>): <see cref="StartAsync"/> reads the records back once the database is open, reporting a run that a
@@ -157,20 +157,12 @@ public sealed partial class ClusteringJobs(Func<FaceDatabase> databaseProvider, 
         {
             var database = databaseProvider();
             job.Report("waiting-for-index", 0);
-            Index.HnswIndex? graph;
-            while (true)
+
+            // Every face acknowledged before the run started is clustered; faces written meanwhile may be.
+            await database.WaitForIndexingAsync(ct).ConfigureAwait(false);
+            if (!database.TryGetGraph(job.Collection, out var graph, out _))
             {
-                if (!database.TryGetGraph(job.Collection, out graph, out int pending))
-                {
-                    throw new FaceIndexException(FaceIndexError.NotFound, $"Collection '{job.Collection}' was deleted.");
-                }
-
-                if (pending == 0)
-                {
-                    break;
-                }
-
-                await Task.Delay(100, ct).ConfigureAwait(false);
+                throw new FaceIndexException(FaceIndexError.NotFound, $"Collection '{job.Collection}' was deleted.");
             }
 
             var ids = graph.GetIds();
@@ -188,7 +180,10 @@ public sealed partial class ClusteringJobs(Func<FaceDatabase> databaseProvider, 
             var faceIds = ids.AsMemory(0, kept);
             var codes = vectors.AsMemory(0, kept);
             var progress = new Progress(job);
-            var result = await FaceClusterer.ClusterAsync(graph, faceIds, codes, job.Options, progress, ct).ConfigureAwait(false);
+            // On a GPU the exact graph costs seconds per million faces: it replaces the approximate one.
+            var result = database.ExactScanner is { IsDevice: true } scanner
+                ? await FaceClusterer.ClusterAsync(scanner, faceIds, codes, job.Options, progress, ct).ConfigureAwait(false)
+                : await FaceClusterer.ClusterAsync(graph, faceIds, codes, job.Options, progress, ct).ConfigureAwait(false);
 
             job.Report("suggesting", 0.96);
             var suggestions = MergeSuggester.SuggestMerges(result, PersonsOf(job.Collection, faceIds.Span, codes.Span), matchThreshold(), minClusterSize: 1, ct);

@@ -72,7 +72,7 @@ public sealed partial class FaceDatabase
                 case CollectionCreated c:
                     if (!indexes.TryGetValue(c.Name, out var existing) || existing.CreatedTicks != c.CreatedTicks)
                     {
-                        indexes[c.Name] = new CollectionIndex(c.Name, c.CreatedTicks, new HnswIndex(_indexOptions));
+                        indexes[c.Name] = new CollectionIndex(c.Name, c.CreatedTicks, new HnswIndex(_indexOptions), ExactScanner);
                     }
 
                     break;
@@ -95,6 +95,12 @@ public sealed partial class FaceDatabase
                     foreach (long faceId in f.FaceIds)
                     {
                         index.Remove(faceId);
+                    }
+
+                    // A remove only tombstones: past the threshold, the builder repairs the graph (never this thread).
+                    if (live && index.Graph.NeedsRepair)
+                    {
+                        RequestBuild();
                     }
 
                     break;

@@ -95,7 +95,7 @@ public sealed partial class FaceDatabase
                 fromSnapshot.Add(collection.Name);
             }
 
-            loaded[collection.Name] = new CollectionIndex(collection.Name, ticks, graph ?? new HnswIndex(_indexOptions));
+            loaded[collection.Name] = new CollectionIndex(collection.Name, ticks, graph ?? new HnswIndex(_indexOptions), ExactScanner);
         }
 
         long? watermark = ReadWatermark();
@@ -273,15 +273,16 @@ public sealed partial class FaceDatabase
     {
         _builder = Task.Factory.StartNew(RunBuilder, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _snapshotter = Task.Run(RunSnapshotterAsync);
-        if (PendingFaces > 0)
+        if (PendingFaces > 0 || _indexes.Values.Any(index => index.Graph.NeedsRepair))
         {
             RequestBuild();
         }
     }
 
     /// <summary>
-    /// Inserts queued faces into the graphs, batch by batch, collection by collection, until none is
-    /// left; then sleeps until more arrive. Runs on a thread of its own: graph construction is long
+    /// Inserts queued faces into the graphs, batch by batch, collection by collection, and repairs the
+    /// graphs after deletes in bounded steps between batches, until nothing is left; then sleeps until
+    /// more arrive. Runs on a thread of its own: graph construction is long
     /// CPU work that must not hold a thread-pool thread, or the requests it shares the pool with wait
     /// (on a two-core machine the pool starts with two threads).
     /// </summary>
@@ -374,15 +375,26 @@ public sealed partial class FaceDatabase
         while (any)
         {
             any = false;
+            bool repairing = false;
             YieldToWrites(ct);
             foreach (var index in _indexes.Values)
             {
                 int taken = index.BuildStep(_indexing.BuildBatch, _indexing.EffectiveBuildThreads, ct);
                 built += taken;
                 any |= taken > 0;
+
+                // Graph repair after deletes is the builder's work, between batches, never a request's.
+                repairing |= index.RepairStep(ct);
             }
 
             ReleaseIndexWaiters();
+            if (repairing && !any)
+            {
+                // Only repair is left, perhaps waiting for searches that may still read the freed slots to end.
+                ct.WaitHandle.WaitOne(1);
+            }
+
+            any |= repairing;
 
             if (clock.Elapsed - lastReport >= s_progressInterval)
             {

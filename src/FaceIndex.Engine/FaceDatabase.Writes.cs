@@ -1,3 +1,4 @@
+using System.Buffers;
 using FaceIndex.Core;
 using FaceIndex.Index;
 using FaceIndex.Storage;
@@ -49,6 +50,13 @@ public sealed partial class FaceDatabase
         return await _store.AddFacesBatchAsync(items, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Replaces a person's metadata durably (the person is created without faces when absent).</summary>
+    public Task SetPersonMetadataAsync(string collection, string personId, IReadOnlyDictionary<string, string> metadata, CancellationToken ct = default)
+    {
+        ThrowIfDisposed();
+        return _store.SetPersonMetadataAsync(collection, personId, metadata, ct);
+    }
+
     /// <summary>Deletes a face durably and removes it from search; returns it, or null when the collection holds no such face.</summary>
     public async Task<FaceRecord?> DeleteFaceAsync(string collection, long faceId, CancellationToken ct = default)
     {
@@ -64,10 +72,17 @@ public sealed partial class FaceDatabase
     }
 
     /// <summary>
-    /// The up to <c>results.Length</c> nearest faces of a collection to <paramref name="query"/>, best first
-    /// (scores are int8 dot products: see <see cref="Similarity"/>). <paramref name="ef"/> is the graph search
-    /// breadth (0 = <see cref="IndexOptions.EfSearch"/>); small collections are scanned exactly.
+    /// The up to <c>results.Length</c> nearest faces of a collection to <paramref name="query"/> that the
+    /// store holds, best first (scores are int8 dot products: see <see cref="Similarity"/>): as many as
+    /// asked whenever the collection holds that many. <paramref name="ef"/> is the graph search breadth
+    /// (0 = <see cref="IndexOptions.EfSearch"/>); small collections are scanned exactly.
     /// </summary>
+    /// <remarks>
+    /// The index may still hold a face that the store has deleted (its removal from the index follows
+    /// the store's commit): such faces are dropped before counting, and the index is asked again for
+    /// twice as many until enough remain or it has no more. Allocates nothing unless that happens
+    /// (then a pooled buffer).
+    /// </remarks>
     /// <exception cref="FaceIndexException">NotFound: no such collection.</exception>
     public int Search(string collection, in FaceVector query, Span<Neighbor> results, int ef = 0)
     {
@@ -76,6 +91,61 @@ public sealed partial class FaceDatabase
             throw new FaceIndexException(FaceIndexError.NotFound, $"Collection '{collection}' does not exist.");
         }
 
-        return index.Search(query, results, ef > 0 ? ef : _indexOptions.EfSearch, _indexing.ExactSearchBelow);
+        int k = results.Length;
+        int breadth = ef > 0 ? ef : _indexOptions.EfSearch;
+        int found = index.Search(query, results, breadth, _indexing.ExactSearchBelow);
+        int stored = KeepStored(collection, results[..found]);
+        if (stored == k || found < k)
+        {
+            return stored;
+        }
+
+        // Some of the k were deleted from the store: over-fetch until k stored ones remain or the index runs out.
+        int request = k;
+        while (found == request && stored < k && request < int.MaxValue / 4)
+        {
+            request *= 2;
+            var rented = ArrayPool<Neighbor>.Shared.Rent(request);
+            try
+            {
+                var wider = rented.AsSpan(0, request);
+                found = index.Search(query, wider, Math.Max(breadth, request), _indexing.ExactSearchBelow);
+                stored = KeepStored(collection, wider[..found]);
+                wider[..Math.Min(stored, k)].CopyTo(results);
+            }
+            finally
+            {
+                ArrayPool<Neighbor>.Shared.Return(rented);
+            }
+        }
+
+        return Math.Min(stored, k);
+    }
+
+    /// <summary>Moves the neighbours the store still holds in <paramref name="collection"/> to the front, in order; returns their number.</summary>
+    private int KeepStored(string collection, Span<Neighbor> neighbors)
+    {
+        int kept = 0;
+        for (int i = 0; i < neighbors.Length; i++)
+        {
+            if (_store.TryGetFacePerson(collection, neighbors[i].Id, out _))
+            {
+                neighbors[kept++] = neighbors[i];
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>The code of a searchable face of a collection (from the index, no store read); false when the collection's index does not hold it.</summary>
+    public bool TryGetIndexedVector(string collection, long faceId, out FaceVector vector)
+    {
+        if (collection is not null && _indexes.TryGetValue(collection, out var index))
+        {
+            return index.TryGetVector(faceId, out vector);
+        }
+
+        vector = default;
+        return false;
     }
 }

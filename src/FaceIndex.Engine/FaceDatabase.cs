@@ -49,15 +49,23 @@ public sealed partial class FaceDatabase : IAsyncDisposable
     private IDisposable? _feed;
     private int _disposed;
 
-    private FaceDatabase(FaceStore store, string modelVersion, IndexOptions indexOptions, IndexingOptions indexing, string indexDirectory, ILogger logger)
+    private FaceDatabase(FaceStore store, string modelVersion, IndexOptions indexOptions, IndexingOptions indexing, string indexDirectory, IExactScanner? exactScanner, ILogger logger)
     {
         _store = store;
+        ExactScanner = exactScanner;
         ModelVersion = modelVersion;
         _indexOptions = indexOptions;
         _indexing = indexing;
         _indexDirectory = indexDirectory;
         _logger = logger;
     }
+
+    /// <summary>
+    /// Where exact scans run besides the calling threads: large not-yet-indexed tails, and, when it
+    /// is a device (<see cref="IExactScanner.IsDevice"/>), the clustering's kNN graph. Null: the CPU only.
+    /// The database does not own it.
+    /// </summary>
+    public IExactScanner? ExactScanner { get; }
 
     /// <summary>The model version that new collections are created with (the embedding model's tag).</summary>
     public string ModelVersion { get; }
@@ -75,6 +83,7 @@ public sealed partial class FaceDatabase : IAsyncDisposable
     /// <param name="indexing">Indexing settings (validated here).</param>
     /// <param name="modelVersion">The model version of the vectors this database will be given.</param>
     /// <param name="loggerFactory">Logging; null for none.</param>
+    /// <param name="exactScanner">Where large exact scans run (a GPU); null for the CPU only. Not owned.</param>
     /// <param name="ct">Cancels the open.</param>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
     /// <exception cref="FaceIndexException">StorageUnavailable: the data directory cannot be opened.</exception>
@@ -84,6 +93,7 @@ public sealed partial class FaceDatabase : IAsyncDisposable
         IndexingOptions indexing,
         string modelVersion,
         ILoggerFactory? loggerFactory = null,
+        IExactScanner? exactScanner = null,
         CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(storage);
@@ -97,7 +107,7 @@ public sealed partial class FaceDatabase : IAsyncDisposable
         var started = Stopwatch.StartNew();
         var store = await FaceStore.OpenAsync(storage, loggerFactory, ct).ConfigureAwait(false);
         var indexDirectory = Path.Combine(Path.GetFullPath(storage.DataDirectory), "index");
-        var database = new FaceDatabase(store, modelVersion, index.Clone(), indexing, indexDirectory, logger);
+        var database = new FaceDatabase(store, modelVersion, index.Clone(), indexing, indexDirectory, exactScanner, logger);
         try
         {
             Directory.CreateDirectory(indexDirectory);

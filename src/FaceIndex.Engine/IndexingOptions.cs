@@ -46,6 +46,14 @@ public sealed class IndexingOptions
     /// </summary>
     public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Where exact scans run: <c>auto</c> (default) uses a CUDA GPU when one is found and passes a
+    /// start-up check, else the CPU; <c>cpu</c> never touches a GPU; <c>cuda</c> requires one (its
+    /// absence stops the start with the reason). On a GPU, large not-yet-indexed tails are scanned
+    /// there and clustering uses the exact kNN graph. The host makes the choice (FaceIndex.Gpu).
+    /// </summary>
+    public string ScanDevice { get; set; } = "auto";
+
     /// <summary>Checks every setting; throws <see cref="ArgumentException"/> naming the first invalid one.</summary>
     public void Validate()
     {
@@ -55,6 +63,7 @@ public sealed class IndexingOptions
         Require(YieldAboveWritesPerSecond >= 0, nameof(YieldAboveWritesPerSecond), "must be 0 (never pause) or positive");
         Require(MaxPending is >= 1 and <= 100_000_000, nameof(MaxPending), "must lie in [1, 100,000,000]");
         Require(SnapshotInterval >= TimeSpan.FromSeconds(1), nameof(SnapshotInterval), "must be at least 1 second");
+        Require(ScanDevice is "auto" or "cpu" or "cuda", nameof(ScanDevice), $"must be auto, cpu or cuda (was '{ScanDevice}')");
     }
 
     /// <summary>The build thread count actually used.</summary>

@@ -10,6 +10,11 @@ namespace FaceIndex.Index;
 /// last vector into the hole, so the scan never skips); results are ordered by score descending,
 /// ties by the smaller id. Searches share a reader lock; adds and removes take it exclusively.
 /// </summary>
+/// <remarks>
+/// Given an <see cref="IExactScanner"/> (a GPU), searches of a collection of at least its
+/// crossover size run there instead, on a copy of the vectors that each such search brings up to
+/// date (only the slots changed since the previous one are copied); results are identical.
+/// </remarks>
 public sealed class ExactIndex : IVectorIndex
 {
     private const int ParallelThreshold = 262_144;
@@ -21,20 +26,47 @@ public sealed class ExactIndex : IVectorIndex
     private long[] _ids;
     private int _count;
 
+    private readonly IExactScanner? _scanner;
+    private readonly int _scanFrom;
+    private readonly Lock _corpusGate = new();
+    private IScanCorpus? _corpus;
+    private int _synced;
+    private readonly FaceVector[] _query = new FaceVector[1];
+    private ScanHit[] _hits = [];
+    private readonly int[] _found = new int[1];
+
     /// <summary>Creates an empty index with room for <paramref name="capacity"/> vectors before it grows.</summary>
     public ExactIndex(int capacity = 1024)
+        : this(capacity, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates an empty index whose searches run on <paramref name="scanner"/> once it holds at least
+    /// <paramref name="scanFrom"/> vectors (default: the scanner's <see cref="IExactScanner.SingleQueryCrossover"/>).
+    /// </summary>
+    /// <param name="capacity">Vectors before the arrays grow.</param>
+    /// <param name="scanner">Where large scans run; null scans on the calling thread(s) always.</param>
+    /// <param name="scanFrom">The size from which searches go to the scanner.</param>
+    public ExactIndex(int capacity, IExactScanner? scanner, int? scanFrom = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         _vectors = new FaceVector[Math.Max(capacity, 16)];
         _ids = new long[_vectors.Length];
         _slots = new Dictionary<long, int>(capacity);
+        _scanner = scanner;
+        _scanFrom = scanner is null ? int.MaxValue : Math.Max(0, scanFrom ?? scanner.SingleQueryCrossover);
     }
 
     /// <inheritdoc />
     public int Count => Volatile.Read(ref _count);
 
     /// <inheritdoc />
-    public void Dispose() => _lock.Dispose();
+    public void Dispose()
+    {
+        _corpus?.Dispose();
+        _lock.Dispose();
+    }
 
     /// <inheritdoc />
     public void Add(long id, in FaceVector vector)
@@ -81,6 +113,9 @@ public sealed class ExactIndex : IVectorIndex
                 _ids[slot] = _ids[last];
                 _slots[_ids[slot]] = slot;
             }
+
+            // The scanner's copy differs from here on.
+            _synced = Math.Min(_synced, slot);
 
             return true;
         }
@@ -138,6 +173,11 @@ public sealed class ExactIndex : IVectorIndex
         try
         {
             int k = Math.Min(results.Length, _count);
+            if (_count >= _scanFrom && k > 0)
+            {
+                return ScannerSearch(query, results[..k]);
+            }
+
             if (_count < ParallelThreshold)
             {
                 return Scan(query, 0, _count, results[..k]);
@@ -148,6 +188,32 @@ public sealed class ExactIndex : IVectorIndex
         finally
         {
             _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>One query on the scanner, under the reader lock: syncs the changed slots, then scans.</summary>
+    private int ScannerSearch(in FaceVector query, Span<Neighbor> results)
+    {
+        int k = results.Length;
+        lock (_corpusGate)
+        {
+            _corpus ??= _scanner!.CreateCorpus();
+            _corpus.Sync(_vectors.AsSpan(0, _count), _ids.AsSpan(0, _count), Math.Min(_synced, _count));
+            _synced = _count;
+            if (_hits.Length < k)
+            {
+                _hits = new ScanHit[k];
+            }
+
+            _query[0] = query;
+            _corpus.Search(_query, ReadOnlyMemory<long>.Empty, k, int.MinValue, _hits, _found);
+            int found = _found[0];
+            for (int i = 0; i < found; i++)
+            {
+                results[i] = new Neighbor(_ids[_hits[i].Index], _hits[i].Score);
+            }
+
+            return found;
         }
     }
 

@@ -26,13 +26,14 @@ public sealed partial class HnswIndex
             return 0;
         }
 
-        // Slot count first, then storage: a storage read after the count holds every slot below it.
-        int used = Volatile.Read(ref _nextSlot);
-        var storage = _storage;
-        used = Math.Min(used, storage.Capacity);
+        int reader = EnterRead();
         var context = _contexts.Rent();
         try
         {
+            // Slot count first, then storage: a storage read after the count holds every slot below it.
+            int used = Volatile.Read(ref _nextSlot);
+            var storage = _storage;
+            used = Math.Min(used, storage.Capacity);
             context.Ensure(_m0, results.Length);
             byte* q = context.Query;
             Unsafe.CopyBlockUnaligned(ref *q, ref Unsafe.As<FaceVector, byte>(ref Unsafe.AsRef(in query)), GraphStorage.VectorBytes);
@@ -66,6 +67,7 @@ public sealed partial class HnswIndex
         finally
         {
             _contexts.Return(context);
+            ExitRead(reader);
         }
     }
 }

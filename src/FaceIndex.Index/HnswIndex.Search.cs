@@ -9,7 +9,8 @@ public sealed partial class HnswIndex
 {
     /// <inheritdoc />
     /// <remarks>
-    /// Takes no lock and allocates nothing. Results are ordered by score descending, ties by the
+    /// Takes no lock and allocates nothing; a repair never frees a slot while a search that may
+    /// read it runs (see <see cref="EnterRead"/>). Results are ordered by score descending, ties by the
     /// higher slot first (the later insert, unless slots were reused); the breadth used is
     /// max(ef or <see cref="IndexOptions.EfSearch"/>, results.Length).
     /// </remarks>
@@ -20,18 +21,20 @@ public sealed partial class HnswIndex
             return 0;
         }
 
-        // One read of the storage: its entry point, slots and ids belong together.
-        var storage = _storage;
-        long entry = Volatile.Read(ref storage.Entry);
-        if (entry < 0)
-        {
-            return 0;
-        }
-
-        int breadth = Math.Max(ef > 0 ? ef : _options.EfSearch, results.Length);
+        // Announced before the first read of the graph: no slot this search may reach is freed before it ends.
+        int reader = EnterRead();
         var context = _contexts.Rent();
         try
         {
+            // One read of the storage: its entry point, slots and ids belong together.
+            var storage = _storage;
+            long entry = Volatile.Read(ref storage.Entry);
+            if (entry < 0)
+            {
+                return 0;
+            }
+
+            int breadth = Math.Max(ef > 0 ? ef : _options.EfSearch, results.Length);
             context.Ensure(_m0, breadth);
             byte* q = context.Query;
             Unsafe.CopyBlockUnaligned(ref *q, ref Unsafe.As<FaceVector, byte>(ref Unsafe.AsRef(in query)), GraphStorage.VectorBytes);
@@ -50,6 +53,7 @@ public sealed partial class HnswIndex
         finally
         {
             _contexts.Return(context);
+            ExitRead(reader);
         }
     }
 

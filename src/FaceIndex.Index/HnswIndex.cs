@@ -16,8 +16,17 @@ namespace FaceIndex.Index;
 /// </para>
 /// <para>
 /// Concurrency: searches take no lock. Mutations (add, remove) hold a shared structure lock;
-/// growth, repair and save hold it exclusively. Neighbour lists are written under striped
-/// per-node locks; the entry point is replaced under its own lock.
+/// growth, save and each repair step hold it exclusively. Neighbour lists are written under
+/// striped per-node locks; the entry point is replaced under its own lock.
+/// </para>
+/// <para>
+/// Deletes: a remove only sets the vector's tombstone (searches skip it at once; the graph still
+/// traverses it). Repair is the owner's background work, in bounded steps
+/// (<see cref="NeedsRepair"/>, <see cref="RepairStep"/>): a round claims the deleted slots, rewrites
+/// every list that links to them, raises an epoch, and frees the slots for reuse only once every
+/// lock-free search that began before the rewrite has ended, so a search never reads a slot that
+/// is freed and taken by another vector under it (a grace period, as in RCU; see
+/// <c>HnswIndex.Epochs.cs</c>).
 /// </para>
 /// <para>
 /// A single-threaded build from the same sequence of adds with the same options gives the
@@ -90,7 +99,7 @@ public sealed partial class HnswIndex : IVectorIndex
     /// <inheritdoc />
     public void Dispose() => _structureLock.Dispose();
 
-    /// <summary>Deleted vectors still in the graph (awaiting <see cref="Repair"/>).</summary>
+    /// <summary>Deleted vectors whose slots are not free yet (awaiting a repair round, or the end of the searches that may read them).</summary>
     public int DeletedCount => Volatile.Read(ref _deleted);
 
     /// <summary>
@@ -217,9 +226,13 @@ public sealed partial class HnswIndex : IVectorIndex
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Tombstones the vector and returns: searches skip it at once, and it stays in the graph (still
+    /// traversed) until a repair round frees its slot. A remove never repairs: the owner of the index
+    /// calls <see cref="RepairStep"/> in the background while <see cref="NeedsRepair"/> is true.
+    /// </remarks>
     public bool Remove(long id)
     {
-        bool repair;
         _structureLock.EnterReadLock();
         try
         {
@@ -234,21 +247,13 @@ public sealed partial class HnswIndex : IVectorIndex
                 storage.SetDeleted(slot);
                 _count--;
                 _deleted++;
-                int occupied = _nextSlot - _freeSlots.Count;
-                repair = _options.RepairThreshold > 0 && _deleted > _options.RepairThreshold * occupied;
+                return true;
             }
         }
         finally
         {
             _structureLock.ExitReadLock();
         }
-
-        if (repair)
-        {
-            Repair();
-        }
-
-        return true;
     }
 
     /// <summary>Nodes expected on the upper layers among <paramref name="capacity"/> (P(level ≥ 1) = e^(−1/mL)), with 10 % to spare.</summary>

@@ -49,8 +49,9 @@ public sealed class IndexOptions
     public int InitialCapacity { get; set; } = 1024;
 
     /// <summary>
-    /// Fraction of deleted (tombstoned) vectors among all slots above which a delete triggers
-    /// <see cref="HnswIndex.Repair"/>; 0 disables the automatic repair. Default 0.1.
+    /// Fraction of deleted (tombstoned) vectors among the occupied slots above which
+    /// <see cref="HnswIndex.NeedsRepair"/> asks the index's owner for <see cref="HnswIndex.RepairStep"/>
+    /// (a delete itself never repairs); 0 leaves repair to explicit <see cref="HnswIndex.Repair"/> calls. Default 0.1.
     /// </summary>
     public double RepairThreshold { get; set; } = 0.1;
 

@@ -14,6 +14,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Prometheus;
 
 namespace FaceIndex.Server;
@@ -64,6 +67,8 @@ public static class FaceIndexServer
         Bind<IndexingOptions>(services, "Indexing", o => o.Validate());
         Bind<VisionOptions>(services, "Vision", o => o.Validate());
         Bind<ClusteringOptions>(services, "Clustering", o => o.Validate());
+        Bind<TelemetryOptions>(services, "Telemetry", o => o.Validate());
+        AddTelemetry(builder);
 
         services.AddSingleton<HealthServiceImpl>();
         services.AddSingleton<ServerRuntime>();
@@ -77,6 +82,10 @@ public static class FaceIndexServer
 
         // After the runtime: starts once the database is open, stops before it closes.
         services.AddHostedService<ClusteringHost>();
+        services.AddSingleton<FaceThumbnails>();
+        services.AddHostedService(sp => sp.GetRequiredService<FaceThumbnails>());
+        services.AddOptions<VisionOptions>()
+            .PostConfigure<IOptions<StorageOptions>>((vision, storage) => vision.ThumbnailQuality = storage.Value.KeepThumbnails ? FaceThumbnails.Quality : 0);
         services.AddSingleton<CallInterceptor>();
         services.AddSingleton<ApiKeyInterceptor>();
         services.AddGrpc(grpc =>
@@ -84,6 +93,16 @@ public static class FaceIndexServer
             grpc.Interceptors.Add<CallInterceptor>();
             grpc.Interceptors.Add<ApiKeyInterceptor>();
             grpc.EnableDetailedErrors = false;
+        }).AddJsonTranscoding(transcoding => transcoding.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.ErrorInfo.Descriptor));
+        services.AddGrpcSwagger();
+        services.AddSwaggerGen(swagger =>
+        {
+            swagger.SwaggerDoc("v1", new Microsoft.OpenApi.Models.OpenApiInfo
+            {
+                Title = "FaceIndex",
+                Version = "v1",
+                Description = "The faceindex.v1 API over HTTP/JSON (gRPC JSON transcoding). Images are base64 strings; 64-bit ids are strings; send the API key in x-api-key. Errors are google.rpc.Status objects whose details carry the machine-readable reason.",
+            });
         });
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>()
             .Configure<IOptions<ServerOptions>>((grpc, server) => grpc.MaxReceiveMessageSize = server.Value.MaxMessageBytes);
@@ -97,14 +116,60 @@ public static class FaceIndexServer
             var server = context.Configuration.GetSection("Server").Get<ServerOptions>() ?? new ServerOptions();
             server.Validate();
             var address = System.Net.IPAddress.Parse(server.Address);
+            var certificate = TlsCertificate.Load(server);
             kestrel.Limits.MaxRequestBodySize = null;
-            kestrel.Listen(address, server.Port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, server.Port, listen =>
+            {
+                // Without TLS the gRPC port speaks HTTP/2 only (prior knowledge); with TLS, ALPN also offers HTTP/1.1.
+                listen.Protocols = certificate is null ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2;
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
+            if (server.HttpPort > 0)
+            {
+                kestrel.Listen(address, server.HttpPort, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    if (certificate is not null)
+                    {
+                        listen.UseHttps(certificate);
+                    }
+                });
+            }
+
             if (server.MetricsPort > 0)
             {
                 kestrel.Listen(address, server.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
             }
         });
         return builder;
+    }
+
+    /// <summary>OpenTelemetry traces and metrics to an OTLP collector, when Telemetry:OtlpEndpoint is set.</summary>
+    private static void AddTelemetry(WebApplicationBuilder builder)
+    {
+        var telemetry = builder.Configuration.GetSection("Telemetry").Get<TelemetryOptions>() ?? new TelemetryOptions();
+        telemetry.Validate();
+        if (telemetry.OtlpEndpoint is not { } endpoint)
+        {
+            return;
+        }
+
+        var otlp = new Uri(endpoint);
+        string[] sources = [ServerTelemetry.Name, "FaceIndex.Vision", "FaceIndex.Storage"];
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(telemetry.ServiceName))
+            .WithTracing(tracing => tracing
+                .SetSampler(new OpenTelemetry.Trace.ParentBasedSampler(new OpenTelemetry.Trace.TraceIdRatioBasedSampler(telemetry.TraceSampleRatio)))
+                .AddSource(sources)
+                .AddAspNetCoreInstrumentation()
+                .AddOtlpExporter(o => o.Endpoint = otlp))
+            .WithMetrics(metrics => metrics
+                .AddMeter(sources)
+                .AddAspNetCoreInstrumentation()
+                .AddOtlpExporter(o => o.Endpoint = otlp));
     }
 
     /// <summary>
@@ -126,14 +191,6 @@ public static class FaceIndexServer
         var app = builder.Build();
         var server = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
 
-        // Resolving the options here runs their validation before anything starts: a bad setting
-        // stops the server with a message that names it.
-        _ = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
-        _ = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
-        _ = app.Services.GetRequiredService<IOptions<IndexOptions>>().Value;
-        _ = app.Services.GetRequiredService<IOptions<IndexingOptions>>().Value;
-        _ = app.Services.GetRequiredService<IOptions<VisionOptions>>().Value;
-        _ = app.Services.GetRequiredService<IOptions<ClusteringOptions>>().Value;
         var metrics = app.Services.GetRequiredService<ServerMetrics>();
         if (server.MetricsPort > 0)
         {
@@ -147,6 +204,13 @@ public static class FaceIndexServer
         else
         {
             app.MapGrpcService<FaceIndexService>();
+        }
+
+        if (server.HttpPort > 0)
+        {
+            app.UseSwagger(swagger => swagger.RouteTemplate = "openapi/{documentName}.json");
+            var keys = app.Services.GetRequiredService<ApiKeyInterceptor>();
+            app.MapConsole(keys.Refusal, metrics.Registry);
         }
 
         app.MapGrpcService<HealthServiceImpl>();
@@ -199,12 +263,8 @@ public static class FaceIndexServer
     {
         services.AddOptions<T>()
             .BindConfiguration(section)
-            .Validate(
-                options =>
-                {
-                    validate(options);
-                    return true;
-                });
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<T>>(new SectionValidator<T>(validate));
     }
 
     /// <summary>
@@ -253,5 +313,27 @@ public static class FaceIndexServer
         }
 
         return [.. rest];
+    }
+
+    /// <summary>
+    /// Runs a section's checks at start (ValidateOnStart): every section is checked before anything
+    /// starts, and each bad setting is reported with a message that names it (all sections' failures
+    /// together in one start-up error).
+    /// </summary>
+    private sealed class SectionValidator<T>(Action<T> validate) : IValidateOptions<T>
+        where T : class
+    {
+        public ValidateOptionsResult Validate(string? name, T options)
+        {
+            try
+            {
+                validate(options);
+                return ValidateOptionsResult.Success;
+            }
+            catch (ArgumentException ex)
+            {
+                return ValidateOptionsResult.Fail(ex.Message);
+            }
+        }
     }
 }

@@ -28,6 +28,26 @@ public sealed class ServerOptions
     /// <summary>Port of the Prometheus endpoint (<c>/metrics</c>, HTTP/1.1) on the same address; 0 turns it off. Default 9090.</summary>
     public int MetricsPort { get; set; } = 9090;
 
+    /// <summary>
+    /// Port of the HTTP/1.1 endpoint on the same address: the REST/JSON API (gRPC JSON transcoding under
+    /// <c>/v1/</c>), its OpenAPI document (<c>/openapi/v1.json</c>) and the web console (<c>/console/</c>);
+    /// 0 turns it off. Default 8080.
+    /// </summary>
+    public int HttpPort { get; set; } = 8080;
+
+    /// <summary>
+    /// TLS certificate for both endpoints: a PEM file (with <see cref="TlsKeyPath"/>, or holding the key
+    /// itself) or a PKCS#12 (.pfx/.p12) file; null (default) serves plain HTTP. With TLS, the gRPC port also
+    /// speaks HTTP/1.1 (negotiated by ALPN).
+    /// </summary>
+    public string? TlsCertificatePath { get; set; }
+
+    /// <summary>PEM private key of <see cref="TlsCertificatePath"/>, when the certificate file does not hold it.</summary>
+    public string? TlsKeyPath { get; set; }
+
+    /// <summary>Password of a PKCS#12 certificate or of an encrypted PEM key; null when there is none.</summary>
+    public string? TlsPassword { get; set; }
+
     /// <summary>Largest request message, in bytes; a larger one is refused with ResourceExhausted. Default 16 MiB.</summary>
     public int MaxMessageBytes { get; set; } = 16 << 20;
 
@@ -65,6 +85,9 @@ public sealed class ServerOptions
         Require(!string.IsNullOrWhiteSpace(Address) && System.Net.IPAddress.TryParse(Address, out _), nameof(Address), "must be an IP address such as 127.0.0.1 or 0.0.0.0");
         Require(Port is >= 0 and <= 65535, nameof(Port), "must lie in [0, 65535] (0 = any free port)");
         Require(MetricsPort is >= 0 and <= 65535 && (MetricsPort == 0 || MetricsPort != Port), nameof(MetricsPort), "must lie in [0, 65535] (0 = off) and differ from Server:Port");
+        Require(HttpPort is >= 0 and <= 65535 && (HttpPort == 0 || (HttpPort != Port && HttpPort != MetricsPort)), nameof(HttpPort), "must lie in [0, 65535] (0 = off) and differ from Server:Port and Server:MetricsPort");
+        Require(TlsCertificatePath is null || File.Exists(TlsCertificatePath), nameof(TlsCertificatePath), $"names a file that does not exist ('{TlsCertificatePath}')");
+        Require(TlsKeyPath is null || (TlsCertificatePath is not null && File.Exists(TlsKeyPath)), nameof(TlsKeyPath), $"needs Server:TlsCertificatePath and must name an existing PEM key file ('{TlsKeyPath}')");
         Require(MaxMessageBytes is >= 1024 and <= 1 << 30, nameof(MaxMessageBytes), "must lie in [1 KiB, 1 GiB]");
         Require(MatchThreshold is null || (float.IsFinite(MatchThreshold.Value) && MatchThreshold.Value is >= 0f and <= 4f), nameof(MatchThreshold), "must be a squared L2 distance in [0, 4]");
         Require(VerifyThreshold is null || (float.IsFinite(VerifyThreshold.Value) && VerifyThreshold.Value is >= 0f and <= 4f), nameof(VerifyThreshold), "must be a squared L2 distance in [0, 4]");

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using FaceIndex.Core;
 using FaceIndex.Storage.Internal;
+using FASTER.core;
 
 namespace FaceIndex.Storage;
 
@@ -9,7 +11,11 @@ public sealed partial class FaceStore
     /// Rebuilds the in-memory directory from the recovered key-value checkpoint, then replays the log
     /// entries after the address the checkpoint covers. Returns the number of entries replayed.
     /// </summary>
-    private long Recover()
+    /// <param name="damage">
+    /// Null to refuse a log that cannot be read (<see cref="FaceIndexError.StorageCorrupted"/>); otherwise
+    /// receives what recovery stopped at, for <see cref="RepairLogAsync"/>, and every entry before it is applied.
+    /// </param>
+    private long Recover(List<LogDamage>? damage = null)
     {
         var cookie = _kv.Recovered;
         if (cookie is not null)
@@ -94,13 +100,21 @@ public sealed partial class FaceStore
             }
         }
 
-        var replayed = Replay(Math.Max(_checkpointAddress, _wal.BeginAddress));
+        var replayed = Replay(Math.Max(_checkpointAddress, _wal.BeginAddress), damage);
         _committedTail = _wal.TailAddress;
         return replayed;
     }
 
-    /// <summary>Applies every committed log entry from <paramref name="from"/> to the tail.</summary>
-    private long Replay(long from)
+    /// <summary>
+    /// Applies every committed log entry from <paramref name="from"/> to the tail. A committed entry that
+    /// cannot be read is corruption: the store refuses to open (or, for a repair, stops there).
+    /// </summary>
+    /// <remarks>
+    /// Two checks: FasterLog's per-entry checksum, which FasterLog itself verifies only for pages it
+    /// reads back from disk (not for the tail page it recovers into memory), so it is verified here
+    /// for every entry against the header in the segment file; then the entry codec.
+    /// </remarks>
+    private long Replay(long from, List<LogDamage>? damage)
     {
         long replayed = 0;
         var end = _wal.TailAddress;
@@ -109,9 +123,33 @@ public sealed partial class FaceStore
             return 0;
         }
 
+        using var checksums = new WalChecksums(WalSegmentPrefix(_options.DataDirectory), _options.SegmentSizeBytes);
         using var iterator = _wal.Scan(from, end);
-        while (iterator.GetNext(out byte[] entry, out var length, out var address))
+        long expected = from;
+        while (true)
         {
+            byte[] entry;
+            int length;
+            long address;
+            long next;
+            try
+            {
+                if (!iterator.GetNext(out entry, out length, out address, out next))
+                {
+                    break;
+                }
+            }
+            catch (FasterException ex)
+            {
+                // FasterLog's own check of a page read from disk: the entry after the last good one is bad.
+                return Corrupted(damage, expected, end, "an entry whose bytes match its checksum", ex.Message, ex, replayed);
+            }
+
+            if (!checksums.Matches(address, entry.AsSpan(0, length), out string? mismatch))
+            {
+                return Corrupted(damage, address, end, "an entry whose bytes match its checksum", mismatch, null, replayed);
+            }
+
             WalEntry decoded;
             try
             {
@@ -119,15 +157,35 @@ public sealed partial class FaceStore
             }
             catch (InvalidDataException ex)
             {
-                StoreLog.MalformedEntry(_logger, address, ex);
-                continue;
+                return Corrupted(damage, address, end, $"a log entry of format version {WalCodec.FormatVersion}", ex.Message, ex, replayed);
             }
 
             Apply(decoded, address);
             _lastSequence = address;
+            expected = next;
             replayed++;
         }
 
         return replayed;
+    }
+
+    /// <summary>Refuses to go on (no damage list: opening), or records where recovery stopped (a repair).</summary>
+    private long Corrupted(List<LogDamage>? damage, long address, long tail, string expected, string found, Exception? inner, long replayed)
+    {
+        var at = new LogDamage(address, tail, expected, found);
+        if (damage is not null)
+        {
+            damage.Add(at);
+            return replayed;
+        }
+
+        var directory = Path.GetFullPath(_options.DataDirectory);
+        throw new FaceIndexException(
+            FaceIndexError.StorageCorrupted,
+            $"The store at '{directory}' is corrupted: the committed write-ahead-log entry at address {address} " +
+            $"({WalSegmentName(address, _options.SegmentSizeBytes)}) cannot be read: expected {expected}, found: {found}. " +
+            $"Every entry before it is intact. To start, run 'faceindex repair --data {directory}': it lists what it " +
+            $"drops (this entry and every later one, up to address {tail}) and truncates the log there.",
+            inner);
     }
 }

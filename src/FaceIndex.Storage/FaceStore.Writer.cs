@@ -25,7 +25,28 @@ public sealed partial class FaceStore
         var op = new WriteOp<T>(run);
         ObjectDisposedException.ThrowIf(!_requests.Writer.TryWrite(op), this);
 
-        return ct.CanBeCanceled ? op.Task.WaitAsync(ct) : op.Task;
+        var task = ct.CanBeCanceled ? op.Task.WaitAsync(ct) : op.Task;
+        return StoreTelemetry.Source.HasListeners() || StoreTelemetry.WriteDuration.Enabled ? Traced(task) : task;
+    }
+
+    /// <summary>The request's wait for its durable commit as a <c>store.commit</c> span and a duration sample.</summary>
+    private static async Task<T> Traced<T>(Task<T> task)
+    {
+        using var activity = StoreTelemetry.Source.StartActivity("store.commit");
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await task.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
+        finally
+        {
+            StoreTelemetry.WriteDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
     }
 
     /// <summary>Appends an entry to the log and applies it; returns its address (the sequence number). Writer only.</summary>
@@ -108,7 +129,10 @@ public sealed partial class FaceStore
 
         try
         {
+            long started = Stopwatch.GetTimestamp();
             await CommitWithinTimeoutAsync().ConfigureAwait(false);
+            StoreTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            StoreTelemetry.CommitBatch.Record(_batch.Count);
             Volatile.Write(ref _lastSequence, _pendingSequence);
             PublishCommitted();
             foreach (var op in _batch)

@@ -88,21 +88,7 @@ public sealed partial class FaceStore : IAsyncDisposable
             directoryLock = DirectoryLock.Acquire(directory);
             ProbeWritable(directory);
             kv = new KvStore(options, directory);
-            var walDirectory = Path.Combine(directory, WalDirectoryName);
-            Directory.CreateDirectory(walDirectory);
-            walDevice = Devices.CreateLogDevice(Path.Combine(walDirectory, "log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
-            wal = await FasterLog.CreateAsync(
-                new FasterLogSettings
-                {
-                    LogDevice = walDevice,
-                    LogCommitDir = Path.Combine(walDirectory, "commits"),
-                    PageSize = 1L << 20,
-                    MemorySize = options.WalMemoryBytes,
-                    SegmentSize = options.SegmentSizeBytes,
-                    LogChecksum = LogChecksumType.PerEntry,
-                    RemoveOutdatedCommits = true,
-                },
-                ct).ConfigureAwait(false);
+            (walDevice, wal) = await OpenWalAsync(directory, options, ct).ConfigureAwait(false);
             var store = new FaceStore(options, logger, directoryLock, kv, walDevice, wal);
             var replayed = store.Recover();
             store.StartWriter();

@@ -49,6 +49,14 @@ public sealed class StorageOptions
     /// <summary>Largest blob value, in bytes. Default 16 MiB.</summary>
     public int MaxBlobBytes { get; set; } = 16 << 20;
 
+    /// <summary>
+    /// Whether the server keeps a 112×112 JPEG of each enrolled face (the aligned crop the model saw, about
+    /// 3–5 KB, stored as a blob and deleted with the face) so that people can see what is enrolled and what
+    /// matched. Thumbnails are personal data (pictures of faces); turn this off where only the 128-byte codes
+    /// may be kept. The store itself does not read this setting; the server's write path does. Default true.
+    /// </summary>
+    public bool KeepThumbnails { get; set; } = true;
+
     /// <summary>Checks every setting; throws <see cref="ArgumentException"/> naming the first invalid one.</summary>
     public void Validate()
     {

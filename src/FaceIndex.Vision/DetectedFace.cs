@@ -15,6 +15,12 @@ public sealed record DetectedFace(FaceBox Box, float Score, IReadOnlyList<PointF
 
     /// <summary>The projected, re-normalised 128-D float embedding that <see cref="Vector"/> quantizes.</summary>
     public required float[] Embedding128 { get; init; }
+
+    /// <summary>
+    /// The aligned face the model embedded, as a 112×112 JPEG, when <see cref="VisionOptions.ThumbnailQuality"/>
+    /// is set; otherwise null. Personal data: a picture of the person's face.
+    /// </summary>
+    public byte[]? Thumbnail { get; init; }
 }
 
 /// <summary>Which face <see cref="FacePipeline.AnalyzeOneAsync"/> returns.</summary>

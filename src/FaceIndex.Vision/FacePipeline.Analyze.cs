@@ -10,6 +10,21 @@ public sealed partial class FacePipeline
     private const float CentreCropShare = 1f / 1.92f;
 
     /// <summary>
+    /// Shorter side, in decoded pixels, that an image is decoded at for detection: the detector sees
+    /// 320×240, and twice that keeps its box-averaged input as sharp as from the full image.
+    /// </summary>
+    internal const int DetectionSide = 480;
+
+    /// <summary>
+    /// Shorter box side, in decoded pixels, that landmarks and alignment need: at least the 112-pixel
+    /// aligned frame (the box spans about 100 of its pixels), so no face is enlarged from a reduced decode.
+    /// </summary>
+    internal const int FaceSide = 128;
+
+    /// <summary>The shorter side decoded for detection: <see cref="DetectionSide"/>, or 0 (full-size decoding) for comparisons in tests and benchmarks.</summary>
+    internal int DetectionDecodeSide { get; set; } = DetectionSide;
+
+    /// <summary>
     /// The whole pipeline; with <paramref name="centreCropFallback"/>, an image without a detected
     /// face is treated as one centred face (the evaluation protocol of FaceNet on LFW).
     /// </summary>
@@ -41,7 +56,13 @@ public sealed partial class FacePipeline
                 aligned[i] = prepared[i].Aligned;
             }
 
-            var embeddings = await EmbedAlignedAsync(aligned, Options.FlipAveraging, ct).ConfigureAwait(false);
+            float[][] embeddings;
+            using (var stage = VisionTelemetry.Start("embed"))
+            {
+                stage.Activity?.SetTag("faceindex.faces", aligned.Length);
+                embeddings = await EmbedAlignedAsync(aligned, Options.FlipAveraging, ct).ConfigureAwait(false);
+            }
+
             var faces = new DetectedFace[prepared.Count];
             for (int i = 0; i < prepared.Count; i++)
             {
@@ -75,12 +96,12 @@ public sealed partial class FacePipeline
         {
             for (int i = 0; i < n; i++)
             {
-                plain[i] = _batcher.EmbedAsync(aligned[i], ct);
+                plain[i] = EmbedOneAsync(aligned[i], ct);
                 if (flip)
                 {
                     mirrors![i] = TensorPool.Rent();
                     FaceAligner.Mirror(aligned[i], mirrors[i]);
-                    mirrored![i] = _batcher.EmbedAsync(mirrors[i], ct);
+                    mirrored![i] = EmbedOneAsync(mirrors[i], ct);
                 }
             }
 
@@ -116,33 +137,89 @@ public sealed partial class FacePipeline
         }
     }
 
+    /// <summary>One face through the embedder's dynamic batcher: its unit 512-D embedding.</summary>
+    private async Task<float[]> EmbedOneAsync(float[] aligned, CancellationToken ct)
+    {
+        var embedding = new float[FaceEmbedder.Dimensions];
+        await _embedder.EmbedAsync(aligned, embedding, ct).ConfigureAwait(false);
+        return embedding;
+    }
+
     /// <summary>The CPU stages up to the embedding: decode, detect, landmarks, align. Largest face first.</summary>
-    /// <remarks>Each face's aligned tensor is rented; the caller releases it with <see cref="PreparedFace.Release"/>.</remarks>
+    /// <remarks>
+    /// A large JPEG is decoded at a reduced scale for detection (shorter side ≥ <see cref="DetectionSide"/>);
+    /// when a face is too small there for a <see cref="FaceSide"/>-pixel box, the image is decoded again at
+    /// the scale that gives its smallest face that many pixels (the full size at most). Boxes and points are
+    /// in full-size pixels either way. Each face's aligned tensor is rented; the caller releases it with
+    /// <see cref="PreparedFace.Release"/>.
+    /// </remarks>
     internal PreparedImage Prepare(ReadOnlySpan<byte> encoded, bool centreCropFallback)
     {
-        using var image = _decoder.Decode(encoded);
-        var detections = _detector.Detect(image);
-        bool usedFallback = false;
-        if (detections.Count == 0 && centreCropFallback)
+        RgbImage image;
+        using (VisionTelemetry.Start("decode"))
         {
-            float side = Math.Min(image.Width, image.Height) * CentreCropShare;
-            detections.Add(new Detection(new FaceBox((image.Width - side) / 2, (image.Height - side) / 2, side, side), 0f));
-            usedFallback = true;
+            image = _decoder.Decode(encoded, DetectionDecodeSide);
         }
 
-        // Largest first; ties (equal areas) by score, so the order is deterministic.
-        detections.Sort((a, b) => a.Box.Area != b.Box.Area ? b.Box.Area.CompareTo(a.Box.Area) : b.Score.CompareTo(a.Score));
-        var faces = new List<PreparedFace>(detections.Count);
-        foreach (var detection in detections)
+        try
         {
-            var points = _landmarks.Detect(image, detection.Box);
-            var aligned = TensorPool.Rent();
-            FaceAligner.Align(image, points, aligned);
-            faces.Add(new PreparedFace(detection, points, aligned));
-        }
+            List<Detection> detections;
+            using (var stage = VisionTelemetry.Start("detect"))
+            {
+                detections = _detector.Detect(image);
+                stage.Activity?.SetTag("faceindex.faces", detections.Count);
+            }
 
-        VisionLog.ImageAnalysed(_logger, image.Width, image.Height, faces.Count);
-        return new PreparedImage(faces, usedFallback, image.Width, image.Height);
+            bool usedFallback = false;
+            if (detections.Count == 0 && centreCropFallback)
+            {
+                float side = Math.Min(image.FullWidth, image.FullHeight) * CentreCropShare;
+                detections.Add(new Detection(new FaceBox((image.FullWidth - side) / 2, (image.FullHeight - side) / 2, side, side), 0f));
+                usedFallback = true;
+            }
+
+            // Largest first; ties (equal areas) by score, so the order is deterministic.
+            detections.Sort((a, b) => a.Box.Area != b.Box.Area ? b.Box.Area.CompareTo(a.Box.Area) : b.Score.CompareTo(a.Score));
+            if (detections.Count > 0 && image.Scale < 1f)
+            {
+                float smallest = Math.Max(1f, Math.Min(detections[^1].Box.Width, detections[^1].Box.Height));
+                foreach (var detection in detections)
+                {
+                    smallest = Math.Min(smallest, Math.Max(1f, Math.Min(detection.Box.Width, detection.Box.Height)));
+                }
+
+                if (smallest * image.Scale < FaceSide)
+                {
+                    int shorter = Math.Min(image.FullWidth, image.FullHeight);
+                    var sharper = _decoder.Decode(encoded, (int)MathF.Ceiling(shorter * Math.Min(1f, FaceSide / smallest)));
+                    image.Dispose();
+                    image = sharper;
+                }
+            }
+
+            var boxes = new FaceBox[detections.Count];
+            for (int i = 0; i < boxes.Length; i++)
+            {
+                boxes[i] = detections[i].Box;
+            }
+
+            using var align = VisionTelemetry.Start("align");
+            var points = _landmarks.DetectAll(image, boxes);
+            var faces = new List<PreparedFace>(detections.Count);
+            for (int i = 0; i < detections.Count; i++)
+            {
+                var aligned = TensorPool.Rent();
+                FaceAligner.Align(image, points[i], aligned);
+                faces.Add(new PreparedFace(detections[i], points[i], aligned));
+            }
+
+            VisionLog.ImageAnalysed(_logger, image.FullWidth, image.FullHeight, faces.Count);
+            return new PreparedImage(faces, usedFallback, image.FullWidth, image.FullHeight);
+        }
+        finally
+        {
+            image.Dispose();
+        }
     }
 
     /// <summary>Projects and quantizes one embedding into the public result.</summary>
@@ -160,6 +237,7 @@ public sealed partial class FacePipeline
         {
             Embedding512 = embedding512,
             Embedding128 = embedding128,
+            Thumbnail = Options.ThumbnailQuality > 0 ? ThumbnailEncoder.Encode(face.Aligned, Options.ThumbnailQuality) : null,
         };
     }
 

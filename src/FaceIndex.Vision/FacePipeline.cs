@@ -8,7 +8,7 @@ namespace FaceIndex.Vision;
 /// <summary>
 /// Image → faces → 128-byte codes: decode (EXIF-oriented), detect every face, 68 landmarks → 5
 /// points, least-squares similarity alignment to 112×112, embed (ONNX Runtime; the faces of all
-/// concurrent callers share one queue served by every model worker), L2-normalise, project
+/// concurrent callers are gathered into batches by one dynamic batcher), L2-normalise, project
 /// 512 → 128, re-normalise and quantize.
 /// Thread-safe: one instance serves the whole process.
 /// </summary>
@@ -19,7 +19,6 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     private readonly FaceDetector _detector;
     private readonly LandmarkDetector _landmarks;
     private readonly FaceEmbedder _embedder;
-    private readonly EmbeddingBatcher _batcher;
     private readonly ILogger _logger;
 
     /// <summary>
@@ -30,18 +29,57 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     private readonly SemaphoreSlim _prepareGate = new(Math.Max(2, Environment.ProcessorCount));
     private int _disposed;
 
-    private FacePipeline(VisionOptions options, ModelBundle bundle, ILogger logger)
+    private FacePipeline(VisionOptions options, ModelBundle bundle, ProviderPlan plan, ILogger logger)
     {
         _bundle = bundle;
         _logger = logger;
         _decoder = new ImageDecoder(options.MaxPixels, options.MinFaceSize);
         var models = bundle.Manifest.Models;
-        _detector = new FaceDetector(bundle.ModelPath(models.Detector), options);
-        _landmarks = new LandmarkDetector(bundle.ModelPath(models.Landmarks), options);
-        _embedder = new FaceEmbedder(bundle.ModelPath(models.Embedder), options);
-        _batcher = new EmbeddingBatcher(_embedder, logger);
+        _detector = new FaceDetector(bundle.Source(models.Detector), options, plan);
+        try
+        {
+            _landmarks = new LandmarkDetector(bundle.Source(models.Landmarks), options, plan);
+            try
+            {
+                _embedder = new FaceEmbedder(bundle.Source(models.Embedder), options, plan, logger);
+            }
+            catch
+            {
+                _landmarks.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            _detector.Dispose();
+            throw;
+        }
+
         Options = options;
+        ProviderReason = plan.Reason;
     }
+
+    /// <summary>
+    /// The execution provider the embedding model runs on (<see cref="ExecutionProvider.Cpu"/>,
+    /// <see cref="ExecutionProvider.Cuda"/> or <see cref="ExecutionProvider.TensorRt"/>; never Auto):
+    /// what Stats and the metrics report.
+    /// </summary>
+    public ExecutionProvider ExecutionProvider => _embedder.Provider;
+
+    /// <summary>Which provider each model got and why, as logged at start, e.g. "detector Cpu, landmarks Cpu, embedder Cpu (auto: CUDA unavailable: libcudart.so.13 not found)".</summary>
+    public string ProviderSummary
+    {
+        get
+        {
+            var fallbacks = new[] { ("detector", _detector.FallbackReason), ("landmarks", _landmarks.FallbackReason), ("embedder", _embedder.FallbackReason) }
+                .Where(f => f.Item2 is not null)
+                .Select(f => $"; {f.Item1} on Cpu: {f.Item2}");
+            return $"detector {_detector.Provider}, landmarks {_landmarks.Provider}, embedder {_embedder.Provider} ({ProviderReason}{string.Concat(fallbacks)})";
+        }
+    }
+
+    /// <summary>Why the provider was chosen (the plan's reason).</summary>
+    private string ProviderReason { get; }
 
     /// <summary>The model-version tag that every vector from this pipeline carries (e.g. "fr512-pca128-v1").</summary>
     public string ModelVersion => _bundle.Manifest.ModelVersion;
@@ -73,10 +111,10 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Identifies everything that determines the 512-D embeddings (the Vision assembly build, which
-    /// embeds the bundle, and the detector settings): the evaluator's embedding cache is keyed by it.
+    /// embeds the bundle, the detector settings and the execution provider): the evaluator's embedding cache is keyed by it.
     /// </summary>
     public string CacheFingerprint =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ModelVersion}|{typeof(FacePipeline).Module.ModuleVersionId:N}|{Options.DetectionThreshold}|{Options.NmsIouThreshold}|{Options.MinFaceSize}");
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ModelVersion}|{typeof(FacePipeline).Module.ModuleVersionId:N}|{Options.DetectionThreshold}|{Options.NmsIouThreshold}|{Options.MinFaceSize}|{ExecutionProvider}");
 
     /// <summary>The projection of the model's embedding to 128-D (null only for a pipeline built to fit one).</summary>
     public Projection? Projection => _bundle.Projection;
@@ -88,6 +126,21 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     internal LandmarkDetector Landmarks => _landmarks;
 
     internal FaceEmbedder Embedder => _embedder;
+
+    /// <summary>
+    /// Verifies the models in <paramref name="modelsDirectory"/> against the bundle's manifest and writes the
+    /// dynamic-batch rewrites the manifest names next to them (nothing when they are there with their pinned
+    /// SHA-256). Returns the rewrites' paths. The pipeline does the same on load; <c>faceindex models fetch</c> calls it eagerly.
+    /// </summary>
+    /// <exception cref="FaceIndexException">ModelMissing: a model is absent or corrupt, or a rewrite does not give its pinned bytes.</exception>
+    public static IReadOnlyList<string> DeriveModels(string modelsDirectory, string? bundleDirectory = null)
+    {
+        var bundle = ModelBundle.Load(modelsDirectory, bundleDirectory, requireProjection: false);
+        var models = bundle.Manifest.Models;
+        return [.. new[] { models.Detector, models.Landmarks, models.Embedder }
+            .Where(e => e.DynamicBatch is not null)
+            .Select(e => Path.Combine(modelsDirectory, e.DynamicBatch!.File))];
+    }
 
     /// <summary>Validates the options, verifies the model bundle and loads the models.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
@@ -105,8 +158,13 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         options.Validate();
         var bundle = ModelBundle.Load(options.ModelsDirectory, options.BundleDirectory, requireProjection);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FacePipeline>();
-        var pipeline = new FacePipeline(options, bundle, logger);
-        VisionLog.PipelineReady(logger, pipeline.ModelVersion, options.Provider, options.EffectiveSessions, options.IntraOpThreads, options.FlipAveraging);
+        var plan = ProviderPlan.Resolve(options.Provider);
+        var pipeline = new FacePipeline(options, bundle, plan, logger);
+        var provider = pipeline.ExecutionProvider;
+        string summary = pipeline.ProviderSummary;
+        int sessions = options.SessionsFor(provider), maxBatch = options.EffectiveMaxBatch(provider);
+        double maxWaitMs = options.EffectiveMaxWait(provider).TotalMilliseconds;
+        VisionLog.PipelineReady(logger, pipeline.ModelVersion, summary, sessions, options.IntraOpThreads, maxBatch, maxWaitMs, options.FlipAveraging);
         return pipeline;
     }
 
@@ -153,7 +211,7 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _batcher.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            _embedder.DisposeAsync().AsTask().GetAwaiter().GetResult();
             DisposeSessions();
         }
     }
@@ -166,7 +224,7 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            await _batcher.DisposeAsync().ConfigureAwait(false);
+            await _embedder.DisposeAsync().ConfigureAwait(false);
             DisposeSessions();
         }
     }
@@ -176,6 +234,5 @@ public sealed partial class FacePipeline : IDisposable, IAsyncDisposable
         _prepareGate.Dispose();
         _detector.Dispose();
         _landmarks.Dispose();
-        _embedder.Dispose();
     }
 }

@@ -82,6 +82,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             "--Server:Address=127.0.0.1",
             "--Server:Port=" + port.ToString(CultureInfo.InvariantCulture),
             "--Server:MetricsPort=0",
+            "--Server:HttpPort=0",
             "--Storage:DataDirectory=" + dataDirectory,
             "--Vision:ModelsDirectory=" + modelsDirectory,
             "--Logging:Console:FormatterName=simple",

@@ -20,7 +20,7 @@ internal static class DatabaseFixture
         CheckpointInterval = TimeSpan.FromHours(1),
     };
 
-    public static IndexOptions Index(int m = 16) => new() { M = m, EfConstruction = 100, EfSearch = 64 };
+    public static IndexOptions Index(int m = 16) => new() { M = m, EfConstruction = 100, EfSearch = 256 };
 
     public static IndexingOptions Indexing(int exactBelow = 0) => new() { ExactSearchBelow = exactBelow, BuildThreads = 2, SnapshotInterval = TimeSpan.FromHours(1) };
 

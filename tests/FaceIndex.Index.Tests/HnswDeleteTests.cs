@@ -98,31 +98,6 @@ public sealed class HnswDeleteTests
     }
 
     [Fact]
-    public void Passing_the_threshold_repairs_automatically()
-    {
-        using var index = new HnswIndex(new IndexOptions { RepairThreshold = 0.2, EfConstruction = 64 });
-        var vectors = TestData.Set(1000).Vectors;
-        for (int row = 0; row < 1000; row++)
-        {
-            index.Add(row, vectors[row]);
-        }
-
-        for (int row = 0; row < 200; row++)
-        {
-            index.Remove(row);
-        }
-
-        Assert.Equal(200, index.DeletedCount);
-        index.Remove(200);
-        Assert.Equal(0, index.DeletedCount);
-        Assert.Equal(799, index.Count);
-        var results = new Neighbor[10];
-        Assert.Equal(10, index.Search(vectors[500], results));
-        Assert.Equal(500, results[0].Id);
-        Assert.All(results, r => Assert.True(r.Id > 200));
-    }
-
-    [Fact]
     public void Deleting_everything_empties_the_index_and_it_fills_again()
     {
         using var index = new HnswIndex(new IndexOptions { RepairThreshold = 0 });

@@ -42,14 +42,14 @@ public sealed class BadInputTests(GalleryFixture gallery) : IClassFixture<Galler
     [Fact]
     public async Task Vectors_of_the_wrong_length_range_or_model_are_refused()
     {
-        var shortVector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(new byte[100]) };
+        var shortVector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(new byte[100]), ModelVersion = TestPaths.ModelVersion };
         AssertError(await EnrollFails(shortVector), StatusCode.InvalidArgument, "INVALID_VECTOR");
 
         var minus128 = ValidVector();
         minus128[5] = 0x80;
-        AssertError(await EnrollFails(new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(minus128) }), StatusCode.InvalidArgument, "INVALID_VECTOR");
+        AssertError(await EnrollFails(new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(minus128), ModelVersion = TestPaths.ModelVersion }), StatusCode.InvalidArgument, "INVALID_VECTOR");
 
-        AssertError(await EnrollFails(new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(new byte[128]) }), StatusCode.InvalidArgument, "INVALID_VECTOR");
+        AssertError(await EnrollFails(new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(new byte[128]), ModelVersion = TestPaths.ModelVersion }), StatusCode.InvalidArgument, "INVALID_VECTOR");
 
         var otherModel = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(ValidVector()), ModelVersion = "some-other-model-v9" };
         var error = await EnrollFails(otherModel);
@@ -70,10 +70,10 @@ public sealed class BadInputTests(GalleryFixture gallery) : IClassFixture<Galler
         var noInput = await Assert.ThrowsAsync<RpcException>(() => gallery.Client.EnrollAsync(new EnrollRequest { PersonId = "x" }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, noInput.StatusCode);
 
-        var badTopK = await Assert.ThrowsAsync<RpcException>(() => gallery.Client.SearchAsync(new SearchRequest { Vector = new() { Data = ByteString.CopyFrom(ValidVector()) }, TopK = 5000 }).ResponseAsync);
+        var badTopK = await Assert.ThrowsAsync<RpcException>(() => gallery.Client.SearchAsync(new SearchRequest { Vector = new() { Data = ByteString.CopyFrom(ValidVector()), ModelVersion = TestPaths.ModelVersion }, TopK = 5000 }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, badTopK.StatusCode);
 
-        var badThreshold = await Assert.ThrowsAsync<RpcException>(() => gallery.Client.SearchAsync(new SearchRequest { Vector = new() { Data = ByteString.CopyFrom(ValidVector()) }, Threshold = -1 }).ResponseAsync);
+        var badThreshold = await Assert.ThrowsAsync<RpcException>(() => gallery.Client.SearchAsync(new SearchRequest { Vector = new() { Data = ByteString.CopyFrom(ValidVector()), ModelVersion = TestPaths.ModelVersion }, Threshold = -1 }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, badThreshold.StatusCode);
     }
 

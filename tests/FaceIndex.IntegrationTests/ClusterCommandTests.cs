@@ -26,7 +26,7 @@ public sealed class ClusterCommandTests
                 for (int j = 0; j < 10; j++)
                 {
                     int row = k + (10_000 * j);
-                    var reply = await host.Client.EnrollAsync(new EnrollRequest { PersonId = $"photo-{row}", Vector = new() { Data = ByteString.CopyFrom(LifecycleTests.SyntheticVector(row)) } });
+                    var reply = await host.Client.EnrollAsync(new EnrollRequest { PersonId = $"photo-{row}", Vector = new() { Data = ByteString.CopyFrom(LifecycleTests.SyntheticVector(row)), ModelVersion = TestPaths.ModelVersion } });
                     identityOf[reply.Faces[0].FaceId] = k;
                 }
             }

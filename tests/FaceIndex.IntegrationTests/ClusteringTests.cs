@@ -29,7 +29,7 @@ public sealed class ClusteringTests
                     {
                         Collection = "album",
                         PersonId = $"photo-{row}",
-                        Vector = new() { Data = ByteString.CopyFrom(LifecycleTests.SyntheticVector(row)) },
+                        Vector = new() { Data = ByteString.CopyFrom(LifecycleTests.SyntheticVector(row)), ModelVersion = TestPaths.ModelVersion },
                     });
                     identityOfFace[reply.Faces[0].FaceId] = k;
                 }
@@ -190,7 +190,7 @@ public sealed class ClusteringTests
         {
             for (int row = first + (10_000 * j); row < first + identities + (10_000 * j); row++)
             {
-                await call.RequestStream.WriteAsync(new EnrollRequest { PersonId = $"photo-{row}", Vector = new() { Data = ByteString.CopyFrom(LifecycleTests.SyntheticVector(row)) } });
+                await call.RequestStream.WriteAsync(new EnrollRequest { PersonId = $"photo-{row}", Vector = new() { Data = ByteString.CopyFrom(LifecycleTests.SyntheticVector(row)), ModelVersion = TestPaths.ModelVersion } });
             }
         }
 

@@ -93,6 +93,6 @@ public sealed class ConcurrentStreamTests(ITestOutputHelper output)
     {
         var x = new float[Core.FaceVector.Dimensions];
         SyntheticFaces.BaseRow(i, x);
-        return new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(Quantizer.Quantize(x).ToArray()) };
+        return new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(Quantizer.Quantize(x).ToArray()), ModelVersion = TestPaths.ModelVersion };
     }
 }

@@ -1,4 +1,5 @@
 using FaceIndex.Protocol.V1;
+using FaceIndex.Testing;
 using Google.Protobuf;
 using Grpc.Core;
 using Xunit.Abstractions;
@@ -79,7 +80,7 @@ public sealed class HostileInputTests(GalleryFixture gallery, ITestOutputHelper 
     [MemberData(nameof(WrongLengths))]
     public async Task A_vector_of_the_wrong_length_is_InvalidVector(int length)
     {
-        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(new byte[length]) };
+        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(new byte[length]), ModelVersion = TestPaths.ModelVersion };
         var enroll = await Assert.ThrowsAsync<RpcException>(() => gallery.Client.EnrollAsync(new EnrollRequest { PersonId = "v", Vector = vector }).ResponseAsync);
         AssertError(enroll, StatusCode.InvalidArgument, "INVALID_VECTOR", $"exactly 128 bytes; got {length}");
         var search = await Assert.ThrowsAsync<RpcException>(() => gallery.Client.SearchAsync(new SearchRequest { Vector = vector }).ResponseAsync);
@@ -94,7 +95,7 @@ public sealed class HostileInputTests(GalleryFixture gallery, ITestOutputHelper 
     [MemberData(nameof(NonFinite))]
     public async Task A_threshold_that_is_NaN_infinite_or_out_of_range_is_InvalidArgument(float threshold)
     {
-        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(BadInputTests.ValidVector()) };
+        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(BadInputTests.ValidVector()), ModelVersion = TestPaths.ModelVersion };
         var search = await Assert.ThrowsAsync<RpcException>(() => gallery.Client.SearchAsync(new SearchRequest { Vector = vector, Threshold = threshold }).ResponseAsync);
         AssertError(search, StatusCode.InvalidArgument, "INVALID_ARGUMENT", "threshold is a squared L2 distance in [0, 4]");
         var verify = await Assert.ThrowsAsync<RpcException>(() => gallery.Client.VerifyAsync(new VerifyRequest { ImageA = Deepface.Bytes("img1.jpg"), ImageB = Deepface.Bytes("img2.jpg"), Threshold = threshold }).ResponseAsync);
@@ -105,10 +106,10 @@ public sealed class HostileInputTests(GalleryFixture gallery, ITestOutputHelper 
     [Fact]
     public async Task A_vector_that_is_not_a_quantized_unit_vector_is_InvalidVector()
     {
-        var zero = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(new byte[128]) };
+        var zero = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(new byte[128]), ModelVersion = TestPaths.ModelVersion };
         AssertError(await EnrollFails(new EnrollRequest { PersonId = "v", Vector = zero }), StatusCode.InvalidArgument, "INVALID_VECTOR", "squared norm is 0");
         var saturated = Enumerable.Repeat((byte)0x7F, 128).ToArray();
-        AssertError(await EnrollFails(new EnrollRequest { PersonId = "v", Vector = new() { Data = ByteString.CopyFrom(saturated) } }), StatusCode.InvalidArgument, "INVALID_VECTOR", "squared norm is 2064512");
+        AssertError(await EnrollFails(new EnrollRequest { PersonId = "v", Vector = new() { Data = ByteString.CopyFrom(saturated), ModelVersion = TestPaths.ModelVersion } }), StatusCode.InvalidArgument, "INVALID_VECTOR", "squared norm is 2064512");
         await AssertServesAsync();
     }
 
@@ -116,7 +117,7 @@ public sealed class HostileInputTests(GalleryFixture gallery, ITestOutputHelper 
     public async Task An_unknown_collection_is_NotFound_on_every_call_that_names_one()
     {
         const string Expected = "Collection 'no-such-gallery' does not exist";
-        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(BadInputTests.ValidVector()) };
+        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(BadInputTests.ValidVector()), ModelVersion = TestPaths.ModelVersion };
         AssertError(await EnrollFails(new EnrollRequest { Collection = "no-such-gallery", PersonId = "p", Vector = vector }), StatusCode.NotFound, "NOT_FOUND", Expected);
         AssertError(await Fails(gallery.Client.SearchAsync(new SearchRequest { Collection = "no-such-gallery", Vector = vector })), StatusCode.NotFound, "NOT_FOUND", Expected);
         AssertError(await Fails(gallery.Client.GetPersonAsync(new GetPersonRequest { Collection = "no-such-gallery", PersonId = "p" })), StatusCode.NotFound, "NOT_FOUND", Expected);
@@ -151,7 +152,7 @@ public sealed class HostileInputTests(GalleryFixture gallery, ITestOutputHelper 
     public async Task A_person_id_of_10_MB_is_refused_with_its_size_and_never_echoed()
     {
         var id = new string('p', 10 << 20);
-        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(BadInputTests.ValidVector()) };
+        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(BadInputTests.ValidVector()), ModelVersion = TestPaths.ModelVersion };
         const string Expected = "person_id is 10485760 bytes of UTF-8; at most 256 are allowed";
         var calls = new (string Name, Func<Task> Call)[]
         {
@@ -201,7 +202,7 @@ public sealed class HostileInputTests(GalleryFixture gallery, ITestOutputHelper 
     {
         var method = new Method<byte[], byte[]>(MethodType.DuplexStreaming, "faceindex.v1.FaceIndex", "EnrollStream", s_raw, s_raw);
         using var call = gallery.Host.Channel.CreateCallInvoker().AsyncDuplexStreamingCall(method, null, default);
-        var valid = new EnrollRequest { PersonId = "stream-ok", Vector = new() { Data = ByteString.CopyFrom(BadInputTests.ValidVector()) } }.ToByteArray();
+        var valid = new EnrollRequest { PersonId = "stream-ok", Vector = new() { Data = ByteString.CopyFrom(BadInputTests.ValidVector()), ModelVersion = TestPaths.ModelVersion } }.ToByteArray();
         await call.RequestStream.WriteAsync(valid);
         await call.RequestStream.WriteAsync(RawEnroll("person_id", [(byte)'a', 0xFF]));
         var results = new List<EnrollStreamResult>();
@@ -270,7 +271,7 @@ public sealed class HostileInputTests(GalleryFixture gallery, ITestOutputHelper 
     public async Task Clustering_a_collection_whose_faces_were_all_deleted_succeeds_with_no_clusters()
     {
         await gallery.Client.CreateCollectionAsync(new CreateCollectionRequest { Name = "emptied" });
-        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(BadInputTests.ValidVector()) };
+        var vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(BadInputTests.ValidVector()), ModelVersion = TestPaths.ModelVersion };
         await gallery.Client.EnrollAsync(new EnrollRequest { Collection = "emptied", PersonId = "gone", Vector = vector });
         await gallery.Client.DeletePersonAsync(new DeletePersonRequest { Collection = "emptied", PersonId = "gone" });
 
@@ -313,7 +314,7 @@ public sealed class HostileInputTests(GalleryFixture gallery, ITestOutputHelper 
             Field(1, raw);
         }
 
-        Field(4, new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(BadInputTests.ValidVector()) }.ToByteString());
+        Field(4, new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(BadInputTests.ValidVector()), ModelVersion = TestPaths.ModelVersion }.ToByteString());
         if (field is "tag key" or "tag value")
         {
             // A map entry is a message of key = 1, value = 2.

@@ -1,4 +1,5 @@
 using FaceIndex.Protocol.V1;
+using FaceIndex.Testing;
 
 namespace FaceIndex.IntegrationTests;
 
@@ -116,9 +117,38 @@ public sealed class IdentificationTests(GalleryFixture gallery) : IClassFixture<
         Assert.Equal(stats.Faces, stats.IndexedFaces + stats.PendingFaces);
         Assert.Equal(16, stats.Index.M);
         Assert.False(string.IsNullOrEmpty(stats.ModelVersion));
+        Assert.Contains(stats.ExecutionProvider, new[] { "Cpu", "Cuda", "TensorRt" });
         Assert.InRange(stats.DefaultThreshold, 0.1f, 2f);
 
         // Search is stricter than one-to-one verification: it compares a face with every enrolled face.
         Assert.True(stats.DefaultThreshold < stats.VerifyThreshold, $"search {stats.DefaultThreshold}, verify {stats.VerifyThreshold}");
+    }
+}
+
+/// <summary>One image gives one code, whichever call embeds it and however many calls run at once.</summary>
+public sealed class CodeStabilityTests
+{
+    [Fact]
+    public async Task The_same_image_bytes_give_the_same_code_on_Enroll_and_on_Search_under_concurrency()
+    {
+        using var dir = TestPaths.NewTempDirectory();
+        await using var host = await ServerHost.StartAsync(dir.Path);
+        var files = Directory.GetFiles(TestPaths.Faces("deepface"), "*.jpg").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+
+        // Enrolled all at once (the batcher and the CPU stages see concurrent images), searched all at once.
+        var enrolled = await Task.WhenAll(files.Select(f => host.Client.EnrollAsync(new EnrollRequest { PersonId = f!, Image = Deepface.Bytes(f!) }).ResponseAsync));
+        var searched = await Task.WhenAll(files.Select(f => host.Client.SearchAsync(new SearchRequest { Image = Deepface.Bytes(f!), TopK = 1, Threshold = 4f }).ResponseAsync));
+        var differing = new List<string>();
+        for (int i = 0; i < files.Length; i++)
+        {
+            var largest = searched[i].Faces[0];
+            var own = largest.Matches[0];
+            if (own.FaceId != enrolled[i].Faces[0].FaceId || own.Distance != 0f)
+            {
+                differing.Add($"{files[i]}: nearest {own.PersonId} at {own.Distance:F4}");
+            }
+        }
+
+        Assert.True(differing.Count == 0, $"{differing.Count} of {files.Length} images gave another code on Search: {string.Join("; ", differing)}");
     }
 }

@@ -49,7 +49,7 @@ public sealed class LifecycleTests
                 enrolled[person] = reply.Faces[0].FaceId;
             }
 
-            var vector = new EnrollRequest { Collection = "lobby", PersonId = "by-vector", Vector = new() { Data = ByteString.CopyFrom(BadInputTests.ValidVector()) } };
+            var vector = new EnrollRequest { Collection = "lobby", PersonId = "by-vector", Vector = new() { Data = ByteString.CopyFrom(BadInputTests.ValidVector()), ModelVersion = TestPaths.ModelVersion } };
             deletedFace = (await host.Client.EnrollAsync(vector)).Faces[0].FaceId;
             await host.Client.DeleteFaceAsync(new DeleteFaceRequest { Collection = "lobby", FaceId = deletedFace });
         }
@@ -85,11 +85,11 @@ public sealed class LifecycleTests
         var vectors = Enumerable.Range(0, 200).Select(i => client.EnrollAsync(new EnrollRequest
         {
             PersonId = "synthetic-" + i,
-            Vector = new() { Data = ByteString.CopyFrom(SyntheticVector(i)) },
+            Vector = new() { Data = ByteString.CopyFrom(SyntheticVector(i)), ModelVersion = TestPaths.ModelVersion },
         }).ResponseAsync).ToList();
         var searches = Enumerable.Range(0, 40).Select(i => client.SearchAsync(new SearchRequest
         {
-            Vector = new() { Data = ByteString.CopyFrom(SyntheticVector(i)) },
+            Vector = new() { Data = ByteString.CopyFrom(SyntheticVector(i)), ModelVersion = TestPaths.ModelVersion },
         }).ResponseAsync).ToList();
         await Task.WhenAll(enrols);
         await Task.WhenAll(vectors);
@@ -98,7 +98,7 @@ public sealed class LifecycleTests
         // Every acknowledged vector is its own best match now.
         for (int i = 0; i < 200; i += 7)
         {
-            var reply = await client.SearchAsync(new SearchRequest { Vector = new() { Data = ByteString.CopyFrom(SyntheticVector(i)) } });
+            var reply = await client.SearchAsync(new SearchRequest { Vector = new() { Data = ByteString.CopyFrom(SyntheticVector(i)), ModelVersion = TestPaths.ModelVersion } });
             Assert.Equal("synthetic-" + i, reply.Faces[0].Matches[0].PersonId);
         }
 
@@ -118,10 +118,10 @@ public sealed class LifecycleTests
         var items = new List<EnrollRequest>();
         for (int i = 0; i < 300; i++)
         {
-            items.Add(new EnrollRequest { PersonId = "s" + i, ClientRef = "ref-" + i, Vector = new() { Data = ByteString.CopyFrom(SyntheticVector(i)) } });
+            items.Add(new EnrollRequest { PersonId = "s" + i, ClientRef = "ref-" + i, Vector = new() { Data = ByteString.CopyFrom(SyntheticVector(i)), ModelVersion = TestPaths.ModelVersion } });
         }
 
-        items.Insert(10, new EnrollRequest { PersonId = "bad", ClientRef = "bad-length", Vector = new() { Data = ByteString.CopyFrom(new byte[3]) } });
+        items.Insert(10, new EnrollRequest { PersonId = "bad", ClientRef = "bad-length", Vector = new() { Data = ByteString.CopyFrom(new byte[3]), ModelVersion = TestPaths.ModelVersion } });
         items.Insert(20, new EnrollRequest { PersonId = "img", ClientRef = "image", Image = Deepface.Bytes("img8.jpg") });
         items.Insert(30, new EnrollRequest { PersonId = "nowhere", ClientRef = "missing-collection", Collection = "absent", Image = Deepface.Bytes("img8.jpg") });
         var reading = Task.Run(async () =>

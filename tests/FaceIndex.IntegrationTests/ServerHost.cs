@@ -54,6 +54,7 @@ internal sealed class ServerHost : IAsyncDisposable
             "--Storage:DataDirectory=" + dataDirectory,
             "--Vision:ModelsDirectory=" + TestPaths.Models,
             "--Server:MetricsPort=0",
+            "--Server:HttpPort=0",
             "--Storage:MemoryBudgetBytes=" + (32L << 20),
             "--Storage:IndexBuckets=" + (1L << 14),
             "--Storage:WalMemoryBytes=" + (4L << 20),

@@ -1,5 +1,6 @@
 using FaceIndex.Core;
 using FaceIndex.Testing;
+using FaceIndex.Vision.Internal;
 
 namespace FaceIndex.Vision.Tests;
 
@@ -104,14 +105,65 @@ public sealed class BundleTests
         Assert.Contains("faceindex models fetch", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Cuda_on_the_cpu_only_runtime_is_ProviderUnavailable()
+    [Theory]
+    [InlineData(ExecutionProvider.Cuda, "CUDA unavailable: ")]
+    [InlineData(ExecutionProvider.TensorRt, "TensorRT unavailable: ")]
+    public void An_explicit_gpu_provider_that_cannot_load_is_ProviderUnavailable_with_the_reason(ExecutionProvider provider, string reason)
     {
-        var error = Assert.Throws<FaceIndexException>(() => FacePipeline.Create(new VisionOptions { ModelsDirectory = TestPaths.Models, Provider = ExecutionProvider.Cuda, Sessions = 1 }));
+        if (GpuProbe.CudaUnavailableReason is null)
+        {
+            return; // A CUDA machine: scripts/gpu-check.sh covers the provider there.
+        }
+
+        var error = Assert.Throws<FaceIndexException>(() => FacePipeline.Create(new VisionOptions { ModelsDirectory = TestPaths.Models, Provider = provider, Sessions = 1 }));
         Assert.Equal(FaceIndexError.ProviderUnavailable, error.Error);
-        Assert.Contains("Cuda", error.Message, StringComparison.Ordinal);
-        Assert.Contains("CPUExecutionProvider", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Provider=Cpu", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"Vision:Provider is {provider} but {reason}", error.Message, StringComparison.Ordinal);
+        Assert.Matches(@"unavailable: (lib[a-zA-Z0-9_]+\.so\.[0-9]+ not found|no CUDA device|.+)\.", error.Message);
+        Assert.Contains("Provider=Auto or Cpu", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Auto_runs_on_the_cpu_without_cuda_and_says_why_in_one_log_line()
+    {
+        var logs = new LineCollector();
+        await using var pipeline = FacePipeline.Create(new VisionOptions { ModelsDirectory = TestPaths.Models, Sessions = 1 }, logs);
+        if (GpuProbe.CudaUnavailableReason is null)
+        {
+            Assert.Equal(ExecutionProvider.Cuda, pipeline.ExecutionProvider);
+            return;
+        }
+
+        Assert.Equal(ExecutionProvider.Cpu, pipeline.ExecutionProvider);
+        var line = Assert.Single(logs.Lines, l => l.Contains("providers:", StringComparison.Ordinal));
+        Assert.Contains($"detector Cpu, landmarks Cpu, embedder Cpu (auto: CUDA unavailable: {GpuProbe.CudaUnavailableReason})", line, StringComparison.Ordinal);
+        Assert.Contains($"up to {VisionOptions.CpuMaxBatch} faces per inference, waiting up to 0 ms for a batch", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_dynamic_batch_models_are_derived_on_load_cached_and_re_derived_when_corrupt()
+    {
+        using var temp = TestPaths.NewTempDirectory();
+        foreach (var file in new[] { "fr_detect.onnx", "fr_landmark.onnx", "fr_feature.onnx" })
+        {
+            File.Copy(Path.Combine(TestPaths.Models, file), Path.Combine(temp.Path, file));
+        }
+
+        var options = new VisionOptions { ModelsDirectory = temp.Path, Sessions = 1, Provider = ExecutionProvider.Cpu };
+        await using (var pipeline = FacePipeline.Create(options))
+        {
+            Assert.NotEmpty(await pipeline.AnalyzeAsync(TestImages.Deepface("img17.jpg")));
+        }
+
+        var derived = Path.Combine(temp.Path, "fr_feature.batch.onnx");
+        Assert.True(File.Exists(derived));
+        Assert.True(File.Exists(Path.Combine(temp.Path, "fr_landmark.batch.onnx")));
+        var good = File.ReadAllBytes(derived);
+        File.WriteAllBytes(derived, good.AsSpan(0, good.Length / 2).ToArray());
+        await using (FacePipeline.Create(options))
+        {
+        }
+
+        Assert.Equal(good, File.ReadAllBytes(derived));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using FaceIndex.Core;
+using FaceIndex.Testing;
 using FaceIndex.Vision.Internal;
 
 namespace FaceIndex.Vision.Tests;
@@ -27,7 +28,7 @@ public sealed class EmbeddingTests(PipelineFixture fixture)
             var mirror = new float[FaceAligner.TensorLength];
             FaceAligner.Mirror(prepared.Faces[0].Aligned, mirror);
             var parts = await _pipeline.EmbedAlignedAsync([prepared.Faces[0].Aligned, mirror], flip: false, default);
-            Assert.Equal(plain.Embedding512, parts[0]);
+            AssertClose(plain.Embedding512, parts[0], 1e-5f);
 
             var expected = (float[])parts[0].Clone();
             FaceEmbedder.CombineFlip(expected, parts[1]);
@@ -61,25 +62,102 @@ public sealed class EmbeddingTests(PipelineFixture fixture)
             }
 
             var aligned = prepared.ConvertAll(p => p.Aligned);
-            var batch = new float[aligned.Count][];
-            for (int i = 0; i < batch.Length; i++)
-            {
-                batch[i] = new float[FaceEmbedder.Dimensions];
-            }
-
-            _pipeline.Embedder.EmbedBatch(aligned, batch);
             var viaBatcher = await _pipeline.EmbedAlignedAsync(aligned, flip: false, default);
             for (int i = 0; i < aligned.Count; i++)
             {
                 var single = new float[FaceEmbedder.Dimensions];
                 _pipeline.Embedder.Embed(aligned[i], single);
-                Assert.Equal(single, batch[i]);
-                Assert.Equal(single, viaBatcher[i]);
+                AssertClose(single, viaBatcher[i], 1e-4f);
             }
         }
         finally
         {
             prepared.ForEach(f => f.Release());
+        }
+    }
+
+    [Fact]
+    public async Task A_batch_of_32_faces_in_one_inference_gives_the_embeddings_of_32_single_calls()
+    {
+        var files = Directory.GetFiles(TestPaths.Faces("lfw-disjoint"), "*.jpg", SearchOption.AllDirectories);
+        Array.Sort(files, StringComparer.Ordinal);
+        var options = PipelineFixture.Options();
+        options.Sessions = 1;
+        options.MaxBatch = 32;
+        options.MaxWait = TimeSpan.FromSeconds(1);
+        await using var pipeline = FacePipeline.Create(options);
+        var prepared = new List<FacePipeline.PreparedFace>();
+        try
+        {
+            for (int i = 0; prepared.Count < 32; i += 7)
+            {
+                var faces = pipeline.Prepare(File.ReadAllBytes(files[i]), centreCropFallback: false).Faces;
+                for (int f = 0; f < faces.Count; f++)
+                {
+                    if (f == 0)
+                    {
+                        prepared.Add(faces[f]);
+                    }
+                    else
+                    {
+                        faces[f].Release();
+                    }
+                }
+            }
+
+            var aligned = prepared.ConvertAll(p => p.Aligned);
+            long batches = pipeline.Embedder.Queue.Batches;
+            var batched = await pipeline.EmbedAlignedAsync(aligned, flip: false, default);
+            Assert.Equal(batches + 1, pipeline.Embedder.Queue.Batches);
+
+            float worst = 0;
+            for (int i = 0; i < aligned.Count; i++)
+            {
+                var single = new float[FaceEmbedder.Dimensions];
+                pipeline.Embedder.Embed(aligned[i], single);
+                for (int d = 0; d < single.Length; d++)
+                {
+                    worst = Math.Max(worst, Math.Abs(single[d] - batched[i][d]));
+                }
+            }
+
+            Assert.InRange(worst, 0f, 1e-4f);
+        }
+        finally
+        {
+            prepared.ForEach(f => f.Release());
+        }
+    }
+
+    [Fact]
+    public async Task A_lone_face_waits_for_its_batch_no_longer_than_MaxWait()
+    {
+        var options = PipelineFixture.Options();
+        options.Sessions = 1;
+        options.MaxBatch = 64;
+        options.MaxWait = TimeSpan.FromMilliseconds(150);
+        await using var pipeline = FacePipeline.Create(options);
+        var prepared = pipeline.Prepare(TestImages.Deepface("img17.jpg"), centreCropFallback: false);
+        try
+        {
+            await pipeline.EmbedAlignedAsync([prepared.Faces[0].Aligned], flip: false, default);
+            Assert.Equal(1, pipeline.Embedder.Queue.Batches);
+
+            // The batch starts when MaxWait has passed (the timer may fire late on a busy machine, never early).
+            Assert.InRange(pipeline.Embedder.Queue.LongestWait, TimeSpan.FromMilliseconds(140), TimeSpan.FromMilliseconds(150 + 500));
+        }
+        finally
+        {
+            prepared.Faces.ForEach(f => f.Release());
+        }
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, float tolerance)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.InRange(Math.Abs(expected[i] - actual[i]), 0f, tolerance);
         }
     }
 

@@ -3,6 +3,9 @@ namespace FaceIndex.Testing;
 /// <summary>Locates the repository, its models and the shared face images from a test's working directory.</summary>
 internal static class TestPaths
 {
+    /// <summary>The model version of the bundled pipeline: every vector a test sends names it.</summary>
+    public const string ModelVersion = "fr512-pca128-v1";
+
     private static readonly Lazy<string> s_repoRoot = new(FindRepoRoot);
 
     /// <summary>The folder that holds FaceIndex.sln.</summary>

@@ -241,7 +241,7 @@ internal static class ServerCommand
     {
         var requests = data.Queries.Select(q => new SearchRequest
         {
-            Vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(q.AsBytes()) },
+            Vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(q.AsBytes()), ModelVersion = "fr512-pca128-v1" },
             TopK = BenchData.K,
             Threshold = 4f,
         }).ToArray();
@@ -293,7 +293,7 @@ internal static class ServerCommand
         double serving = clock.Elapsed.TotalSeconds;
         var health = await new Health.HealthClient(server.Channel).CheckAsync(new HealthCheckRequest());
         var stats = await server.Client.StatsAsync(new StatsRequest());
-        var first = await server.Client.SearchAsync(new SearchRequest { Vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(data.Queries[0].AsBytes()) }, TopK = 1, Threshold = 4f });
+        var first = await server.Client.SearchAsync(new SearchRequest { Vector = new Protocol.V1.FaceVector { Data = ByteString.CopyFrom(data.Queries[0].AsBytes()), ModelVersion = "fr512-pca128-v1" }, TopK = 1, Threshold = 4f });
         bool found = data.Truth.AsSpan(0, BenchData.K).Contains(Row(first.Faces[0].Matches[0]));
         Console.WriteLine($"recovery {how}: {stats.Faces:N0} faces, serving ({health.Status}) after {serving:F1} s with {stats.PendingFaces:N0} faces queued for the graph; first search correct: {found}");
         if (stats.Faces != faces)
@@ -367,6 +367,7 @@ internal sealed class BenchServer : IAsyncDisposable
             "--Storage:MemoryBudgetBytes=" + (1L << 30),
             "--Server:Port=0",
             "--Server:MetricsPort=0",
+            "--Server:HttpPort=0",
             "--Logging:LogLevel:Default=Warning",
         ];
         var builder = FaceIndexServer.CreateBuilder(args);

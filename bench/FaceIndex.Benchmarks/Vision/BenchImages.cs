@@ -27,9 +27,13 @@ internal static class BenchImages
     public static string Models =>
         Environment.GetEnvironmentVariable("FACEINDEX_MODELS") is { Length: > 0 } dir ? dir : Path.Combine(RepoRoot, "models");
 
-    /// <summary>../shared/faces/deepface beside the repository ($FACEINDEX_SHARED overrides ../shared).</summary>
-    public static string Deepface =>
-        Path.Combine(Environment.GetEnvironmentVariable("FACEINDEX_SHARED") is { Length: > 0 } shared ? shared : Path.Combine(RepoRoot, "..", "shared"), "faces", "deepface");
+    /// <summary>../shared/faces/deepface beside the repository ($FACEINDEX_FACES or $FACEINDEX_SHARED/faces overrides ../shared/faces).</summary>
+    public static string Deepface => Path.Combine(Faces, "deepface");
+
+    /// <summary>The face image sets: $FACEINDEX_FACES, else $FACEINDEX_SHARED/faces, else ../shared/faces beside the repository.</summary>
+    public static string Faces =>
+        Environment.GetEnvironmentVariable("FACEINDEX_FACES") is { Length: > 0 } faces ? faces
+        : Path.Combine(Environment.GetEnvironmentVariable("FACEINDEX_SHARED") is { Length: > 0 } shared ? shared : Path.Combine(RepoRoot, "..", "shared"), "faces");
 
     /// <summary>Every JPEG of a folder, in ordinal order, read into memory.</summary>
     public static List<(string Name, byte[] Bytes)> Load(string directory)

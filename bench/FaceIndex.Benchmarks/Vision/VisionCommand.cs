@@ -22,6 +22,21 @@ internal static class VisionCommand
             return CodeComparison.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "throughput")
+        {
+            return ThroughputCommand.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "provider")
+        {
+            return ThroughputCommand.Provider();
+        }
+
+        if (args.Length > 0 && args[0] == "compare")
+        {
+            return ThroughputCommand.Compare(args[1..]);
+        }
+
         string imagesDir = BenchImages.Deepface;
         double seconds = 6;
         int rounds = 3;

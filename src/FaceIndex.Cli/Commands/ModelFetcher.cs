@@ -4,6 +4,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using FaceIndex.Core;
+using FaceIndex.Vision;
 
 namespace FaceIndex.Cli.Commands;
 
@@ -11,6 +12,9 @@ namespace FaceIndex.Cli.Commands;
 /// The logic of scripts/fetch-models.sh in C#: when the models folder already holds every pinned
 /// file with its SHA-256, nothing touches the network; otherwise <c>npm pack</c> fetches the package
 /// tarball, its SHA-256 is checked against the manifest, and the three ONNX files are extracted and checked.
+/// Then the dynamic-batch rewrites the manifest names (fr_landmark.batch.onnx, fr_feature.batch.onnx) are
+/// derived from them and checked against their pinned SHA-256. scripts/fetch-models.sh fetches only the
+/// published files: the pipeline derives the rewrites on its first load and caches them the same way.
 /// </summary>
 internal sealed class ModelFetcher
 {
@@ -40,6 +44,7 @@ internal sealed class ModelFetcher
         if (models.All(m => Sha256OfFile(Path.Combine(_modelsDirectory, m.Item1)) == m.Item2))
         {
             _log($"models: {models.Count} files in {_modelsDirectory} match the manifest; nothing to fetch.");
+            DeriveRewrites();
             return false;
         }
 
@@ -61,7 +66,17 @@ internal sealed class ModelFetcher
         }
 
         await ExtractAsync(tarball, prefix, models, ct).ConfigureAwait(false);
+        DeriveRewrites();
         return true;
+    }
+
+    /// <summary>Writes the dynamic-batch rewrites into the models folder (a no-op when they are there with their pinned SHA-256).</summary>
+    private void DeriveRewrites()
+    {
+        foreach (var derived in FacePipeline.DeriveModels(_modelsDirectory, Path.GetDirectoryName(Path.GetFullPath(_manifestPath))))
+        {
+            _log($"models: {derived} ok (dynamic-batch rewrite)");
+        }
     }
 
     private async Task ExtractAsync(string tarball, string prefix, List<(string File, string Sha)> models, CancellationToken ct)

@@ -27,7 +27,7 @@ internal static class ServeCommand
                 // A start that cannot proceed (data directory read-only, full or in use; models missing):
                 // one line that says what to fix, not a stack trace.
                 await Console.Error.WriteLineAsync($"error ({ex.Error}): {ex.Message}").ConfigureAwait(false);
-                return CliErrors.ExitError;
+                return CliErrors.ExitCodeOf(ex);
             }
         });
         return serve;

@@ -273,7 +273,7 @@ internal sealed partial class ShardReplicaGrain(
     private async Task<FaceDatabase> OpenDatabaseAsync(CancellationToken ct)
     {
         var storage = CopyStorage(_options.Storage, _directory);
-        return await FaceDatabase.OpenAsync(storage, _options.Index, _options.Indexing, _layout!.ModelVersion, loggerFactory, ct).ConfigureAwait(true);
+        return await FaceDatabase.OpenAsync(storage, _options.Index, _options.Indexing, _layout!.ModelVersion, loggerFactory, exactScanner: null, ct).ConfigureAwait(true);
     }
 
     private static StorageOptions CopyStorage(StorageOptions source, string directory) => new()

@@ -17,30 +17,40 @@ namespace FaceIndex.Engine.Internal;
 /// found in one or the other (or both: results are merged by id).
 /// </para>
 /// <para>
-/// A delete removes the face from both. The builder re-checks after each insert: when the face
+/// A delete removes the face from both (in the graph, a tombstone: the builder repairs the graph
+/// later, in bounded steps; see <see cref="RepairStep"/>). The builder re-checks after each insert: when the face
 /// has left the tail by a delete while it was being inserted, the builder removes it from the
 /// graph again. Face ids are never reused, so no other face can be confused with it.
 /// </para>
 /// </remarks>
 internal sealed class CollectionIndex : IDisposable
 {
+    /// <summary>Slots one repair step rewrites at most: a few milliseconds during which adds and removes wait.</summary>
+    public const int RepairStepNodes = 512;
+
     private const long NoPosition = long.MaxValue;
-    private readonly ExactIndex _tail = new();
+    private readonly ExactIndex _tail;
     private readonly ConcurrentQueue<(long FaceId, long Position)> _tailOrder = new();
     private readonly HnswIndex _graph;
     private long _version;
     private long _savedVersion;
     private long _inFlight = NoPosition;
+    private List<(long FaceId, long Position)> _retry = [];
 
-    /// <summary>Wraps a graph (new, or loaded from a snapshot: either way it counts as saved).</summary>
+    /// <summary>
+    /// Wraps a graph (new, or loaded from a snapshot: either way it counts as saved); a large tail is
+    /// scanned on <paramref name="scanner"/> when one is given (a GPU).
+    /// </summary>
     /// <param name="name">The collection's name.</param>
     /// <param name="createdTicks">The creation time of the collection's incarnation (a name can be deleted and created again).</param>
     /// <param name="graph">The graph.</param>
-    public CollectionIndex(string name, long createdTicks, HnswIndex graph)
+    /// <param name="scanner">Where large tail scans run; null for the calling threads.</param>
+    public CollectionIndex(string name, long createdTicks, HnswIndex graph, IExactScanner? scanner = null)
     {
         Name = name;
         CreatedTicks = createdTicks;
         _graph = graph;
+        _tail = new ExactIndex(1024, scanner);
     }
 
     /// <summary>The collection's name.</summary>
@@ -104,6 +114,9 @@ internal sealed class CollectionIndex : IDisposable
         return fromTail || fromGraph;
     }
 
+    /// <summary>The face's code from the tail or the graph; false when neither holds it.</summary>
+    public bool TryGetVector(long faceId, out FaceVector vector) => _tail.TryGetVector(faceId, out vector) || _graph.TryGetVector(faceId, out vector);
+
     /// <summary>True when the face is in the tail or the graph.</summary>
     public bool Contains(long faceId) => _tail.Contains(faceId) || _graph.Contains(faceId);
 
@@ -143,41 +156,70 @@ internal sealed class CollectionIndex : IDisposable
     /// </summary>
     public int BuildStep(int batch, int threads, CancellationToken ct)
     {
-        if (!_tailOrder.TryPeek(out var first))
+        List<(long FaceId, long Position)> items;
+        if (_retry.Count > 0)
         {
-            return 0;
+            // A batch that failed or was cancelled half-way: its position is still marked in flight.
+            items = _retry;
+            _retry = [];
+        }
+        else
+        {
+            if (!_tailOrder.TryPeek(out var first))
+            {
+                return 0;
+            }
+
+            // Marked before the faces leave the queue, so that OldestUnbuilt never skips them.
+            Interlocked.Exchange(ref _inFlight, first.Position);
+            items = new List<(long, long)>(Math.Min(batch, _tailOrder.Count + 1));
+            while (items.Count < batch && _tailOrder.TryDequeue(out var queued))
+            {
+                items.Add(queued);
+            }
         }
 
-        // Marked before the faces leave the queue, so that OldestUnbuilt never skips them.
-        Interlocked.Exchange(ref _inFlight, first.Position);
         try
         {
-            return Build(batch, threads, ct);
+            Build(items, threads, ct);
         }
-        finally
+        catch
         {
-            Interlocked.Exchange(ref _inFlight, NoPosition);
+            // The faces not yet in the graph stay marked (the snapshot watermark stays before them) and
+            // are retried first by the next step.
+            _retry = items.FindAll(item => _tail.Contains(item.FaceId));
+            throw;
         }
+
+        Interlocked.Exchange(ref _inFlight, NoPosition);
+        return items.Count;
     }
 
-    private int Build(int batch, int threads, CancellationToken ct)
+    private void Build(List<(long FaceId, long Position)> items, int threads, CancellationToken ct)
     {
-        var ids = new List<long>(Math.Min(batch, _tailOrder.Count + 1));
-        var vectors = new List<FaceVector>(ids.Capacity);
-        int taken = 0;
-        while (taken < batch && _tailOrder.TryDequeue(out var queued))
+        var ids = new List<long>(items.Count);
+        var vectors = new List<FaceVector>(items.Count);
+        foreach (var (faceId, _) in items)
         {
-            taken++;
-            if (_tail.TryGetVector(queued.FaceId, out var vector))
+            if (!_tail.TryGetVector(faceId, out var vector))
             {
-                ids.Add(queued.FaceId);
-                vectors.Add(vector);
+                continue;
             }
+
+            if (_graph.Contains(faceId))
+            {
+                // Inserted by a step that was cancelled before it took the face out of the tail.
+                _tail.Remove(faceId);
+                continue;
+            }
+
+            ids.Add(faceId);
+            vectors.Add(vector);
         }
 
         if (ids.Count == 0)
         {
-            return taken;
+            return;
         }
 
         // Each face leaves the tail as soon as the graph holds it, so that the two never count a face
@@ -201,7 +243,23 @@ internal sealed class CollectionIndex : IDisposable
             ct);
 
         Interlocked.Increment(ref _version);
-        return taken;
+    }
+
+    /// <summary>
+    /// One bounded step of graph repair (at most <see cref="RepairStepNodes"/> slots under the graph's
+    /// exclusive lock) when the graph asks for one; for the builder, never for a request. True when
+    /// more repair work remains.
+    /// </summary>
+    public bool RepairStep(CancellationToken ct)
+    {
+        if (!_graph.NeedsRepair)
+        {
+            return false;
+        }
+
+        bool more = _graph.RepairStep(RepairStepNodes, ct);
+        Interlocked.Increment(ref _version);
+        return more;
     }
 
     /// <summary>Writes the graph's snapshot to <paramref name="path"/> (atomically) and marks it clean.</summary>

@@ -122,5 +122,37 @@ internal sealed class ApiKeyInterceptor : Interceptor
         throw Errors.Rpc(StatusCode.Unauthenticated, "UNAUTHENTICATED", "The API key is not valid.");
     }
 
+    /// <summary>For plain HTTP routes (the console's metrics): null when the request may proceed, else why not.</summary>
+    public string? Refusal(Microsoft.AspNetCore.Http.HttpContext http)
+    {
+        if (!_enabled)
+        {
+            return null;
+        }
+
+        string? key = http.Request.Headers["x-api-key"];
+        if (string.IsNullOrEmpty(key) && http.Request.Headers.Authorization.ToString() is { } authorization
+            && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            key = authorization["Bearer ".Length..].Trim();
+        }
+
+        if (string.IsNullOrEmpty(key))
+        {
+            return "This server requires an API key: send it in the x-api-key header.";
+        }
+
+        var digest = Digest(key);
+        foreach (var (expected, _) in _keys)
+        {
+            if (CryptographicOperations.FixedTimeEquals(digest, expected))
+            {
+                return null;
+            }
+        }
+
+        return "The API key is not valid.";
+    }
+
     private static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using FaceIndex.Core;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
 using Grpc.Core;
 
 namespace FaceIndex.Server.Internal;
@@ -8,12 +10,18 @@ namespace FaceIndex.Server.Internal;
 /// <summary>
 /// The one place that turns domain errors into gRPC statuses, and the throw helpers of the
 /// service edge. Messages tell the client what to fix; exception text of faults never reaches it.
-/// A machine-readable reason (NO_FACE, MODEL_MISMATCH, …) travels in the <c>faceindex-reason</c> trailer.
+/// A machine-readable reason (NO_FACE, MODEL_MISMATCH, …) travels twice: in the standard rich error
+/// model (a <c>google.rpc.Status</c> with an <c>ErrorInfo</c> of that reason and domain
+/// <see cref="Domain"/>, in the <c>grpc-status-details-bin</c> trailer, which clients in every language
+/// read with their gRPC library's status helpers) and, for simple clients, in the <c>faceindex-reason</c> trailer.
 /// </summary>
 internal static class Errors
 {
     /// <summary>Trailer that carries the machine-readable reason of an error.</summary>
     public const string ReasonTrailer = "faceindex-reason";
+
+    /// <summary>The <c>ErrorInfo.domain</c> of FaceIndex's errors.</summary>
+    public const string Domain = "faceindex.dev";
 
     /// <summary>The status code of a domain error.</summary>
     public static StatusCode StatusOf(FaceIndexError error) => error switch
@@ -54,9 +62,24 @@ internal static class Errors
     /// <summary>Longest message sent to a client; longer ones (a client's huge id echoed back) are cut.</summary>
     public const int MaxMessageLength = 1024;
 
-    /// <summary>An RPC exception with a status, a reason and a message for the client.</summary>
-    public static RpcException Rpc(StatusCode code, string reason, string message) =>
-        new(new Status(code, message.Length <= MaxMessageLength ? message : string.Concat(message.AsSpan(0, MaxMessageLength - 1), "…")), new Metadata { { ReasonTrailer, reason } });
+    /// <summary>An RPC exception with a status, a reason and a message for the client, in both forms (see the class remarks).</summary>
+    public static RpcException Rpc(StatusCode code, string reason, string message, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var text = message.Length <= MaxMessageLength ? message : string.Concat(message.AsSpan(0, MaxMessageLength - 1), "…");
+        var info = new ErrorInfo { Reason = reason, Domain = Domain };
+        if (metadata is not null)
+        {
+            foreach (var (key, value) in metadata)
+            {
+                info.Metadata[key] = value;
+            }
+        }
+
+        var status = new Google.Rpc.Status { Code = (int)code, Message = text, Details = { Any.Pack(info) } };
+        var exception = status.ToRpcException();
+        exception.Trailers.Add(ReasonTrailer, reason);
+        return exception;
+    }
 
     [DoesNotReturn]
     public static void ThrowInvalid(string message) => throw Rpc(StatusCode.InvalidArgument, "INVALID_ARGUMENT", message);

@@ -8,7 +8,7 @@ namespace FaceIndex.Server.Internal;
 /// database read at each scrape, and the .NET runtime's own. Each server has a registry of its own,
 /// so that several servers in one process (tests, benchmarks) do not share counters.
 /// </summary>
-internal sealed class ServerMetrics
+internal sealed class ServerMetrics : IDisposable
 {
     private static readonly double[] s_latencyBuckets = Histogram.ExponentialBuckets(0.0001, 2, 18);
 
@@ -20,6 +20,7 @@ internal sealed class ServerMetrics
     private readonly Gauge _indexed;
     private readonly Gauge _pending;
     private readonly Gauge _logBytes;
+    private readonly MeterBridge _meters;
 
     public ServerMetrics(ServerRuntime runtime)
     {
@@ -34,6 +35,9 @@ internal sealed class ServerMetrics
         _indexed = factory.CreateGauge("faceindex_faces_indexed", "Faces in the HNSW graphs.");
         _pending = factory.CreateGauge("faceindex_faces_pending", "Acknowledged faces not yet in a graph (searched exactly).");
         _logBytes = factory.CreateGauge("faceindex_store_log_bytes", "Write-ahead log bytes not yet covered by a checkpoint.");
+        // The pipeline's, the store's and the server's System.Diagnostics.Metrics instruments (per-stage
+        // latencies, per-collection counters; what OpenTelemetry exports) are published on the same endpoint.
+        _meters = new MeterBridge(factory);
         Registry.AddBeforeCollectCallback(() =>
         {
             if (runtime.TryGetDatabase(out var database))
@@ -46,6 +50,8 @@ internal sealed class ServerMetrics
             }
         });
     }
+
+    public void Dispose() => _meters.Dispose();
 
     /// <summary>The registry the /metrics endpoint serves.</summary>
     public CollectorRegistry Registry { get; }

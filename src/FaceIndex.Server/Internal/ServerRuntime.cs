@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using FaceIndex.Engine;
+using FaceIndex.Gpu;
 using FaceIndex.Index;
 using FaceIndex.Storage;
 using FaceIndex.Vision;
@@ -33,6 +34,7 @@ internal sealed partial class ServerRuntime(
     private readonly ILogger _logger = loggerFactory.CreateLogger<ServerRuntime>();
     private FacePipeline? _pipeline;
     private FaceDatabase? _database;
+    private IExactScanner? _scanner;
 
     /// <summary>The face pipeline (after start).</summary>
     public FacePipeline Pipeline => _pipeline ?? throw NotReady();
@@ -59,7 +61,10 @@ internal sealed partial class ServerRuntime(
     {
         SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing);
         _pipeline = FacePipeline.Create(vision.Value, loggerFactory);
-        _database = await FaceDatabase.OpenAsync(storage.Value, index.Value, indexing.Value, _pipeline.ModelVersion, loggerFactory, cancellationToken).ConfigureAwait(false);
+        indexing.Value.Validate();
+        var device = Enum.Parse<ScanDevice>(indexing.Value.ScanDevice, ignoreCase: true);
+        _scanner = ExactScanners.Select(device, 0, loggerFactory.CreateLogger(typeof(ExactScanners)));
+        _database = await FaceDatabase.OpenAsync(storage.Value, index.Value, indexing.Value, _pipeline.ModelVersion, loggerFactory, _scanner, cancellationToken).ConfigureAwait(false);
         lifetime.ApplicationStopping.Register(() => SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing));
         SetHealth(HealthCheckResponse.Types.ServingStatus.Serving);
         var options = server.Value;
@@ -74,6 +79,8 @@ internal sealed partial class ServerRuntime(
             await database.DisposeAsync().ConfigureAwait(false);
         }
 
+        // After the database: its tails scan on the device until they close.
+        (_scanner as IDisposable)?.Dispose();
         if (_pipeline is { } pipeline)
         {
             await pipeline.DisposeAsync().ConfigureAwait(false);

@@ -72,11 +72,13 @@ internal sealed partial class FaceIndexService
         var collection = Collection(request.Collection, context, write: false);
         RequireCollection(collection);
         var result = RequireClustering(collection);
-        int pageSize = request.PageSize == 0 ? DefaultClusterPageSize : request.PageSize;
-        if (pageSize is < 1 or > MaxClusterPageSize)
+        if (request.PageSize < 0)
         {
-            Errors.ThrowInvalid($"page_size must lie in [1, {MaxClusterPageSize}]; got {request.PageSize}.");
+            Errors.ThrowInvalid($"page_size must not be negative; got {request.PageSize}.");
         }
+
+        // Over the maximum is clamped (the usual paging convention), not refused.
+        int pageSize = request.PageSize == 0 ? DefaultClusterPageSize : Math.Min(request.PageSize, MaxClusterPageSize);
 
         int start = 0;
         if (request.PageToken.Length > 0 && (!int.TryParse(request.PageToken, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out start) || start > result.Clusters.Length))

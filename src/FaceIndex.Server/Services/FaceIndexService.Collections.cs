@@ -10,11 +10,7 @@ internal sealed partial class FaceIndexService
 {
     public override async Task<V1.Collection> CreateCollection(V1.CreateCollectionRequest request, ServerCallContext context)
     {
-        if (string.IsNullOrEmpty(request.Name))
-        {
-            Errors.ThrowInvalid("The collection name must not be empty.");
-        }
-
+        // An empty name means the default collection, as in every other call (which cannot be deleted).
         var name = Collection(request.Name, context, write: true);
         if (!await Database.CreateCollectionAsync(name, context.CancellationToken).ConfigureAwait(false))
         {
@@ -41,11 +37,7 @@ internal sealed partial class FaceIndexService
 
     public override async Task<V1.DeleteCollectionResponse> DeleteCollection(V1.DeleteCollectionRequest request, ServerCallContext context)
     {
-        if (string.IsNullOrEmpty(request.Name))
-        {
-            Errors.ThrowInvalid("The collection name must not be empty.");
-        }
-
+        // An empty name means the default collection, as in every other call (which cannot be deleted).
         var name = Collection(request.Name, context, write: true);
         if (name == FaceDatabase.DefaultCollection)
         {
@@ -59,6 +51,7 @@ internal sealed partial class FaceIndexService
         }
 
         await clustering.DeleteResultsAsync(name, context.CancellationToken).ConfigureAwait(false);
+        thumbnails.SweepLater();
         return new V1.DeleteCollectionResponse { DeletedFaces = deleted.Value };
     }
 
@@ -70,6 +63,7 @@ internal sealed partial class FaceIndexService
         var response = new V1.StatsResponse
         {
             ModelVersion = Pipeline.ModelVersion,
+            ExecutionProvider = Pipeline.ExecutionProvider.ToString(),
             DefaultThreshold = runtime.MatchThreshold,
             VerifyThreshold = runtime.VerifyThreshold,
             StoreLogBytes = store.LogBytes,

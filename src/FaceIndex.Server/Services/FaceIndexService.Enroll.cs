@@ -24,6 +24,13 @@ internal sealed partial class FaceIndexService
     public override async Task EnrollStream(IAsyncStreamReader<V1.EnrollRequest> requestStream, IServerStreamWriter<V1.EnrollStreamResult> responseStream, ServerCallContext context)
     {
         var ct = context.CancellationToken;
+
+        // A key that cannot write anywhere is refused for the whole call, not item by item under an OK status.
+        if (Caller.Of(context).ReadOnly)
+        {
+            throw Errors.Rpc(StatusCode.PermissionDenied, "PERMISSION_DENIED", "This API key is read-only: it may not enrol or delete.");
+        }
+
         using var window = new SemaphoreSlim(_options.EnrollStreamWindow);
         var inFlight = Channel.CreateUnbounded<Task<V1.EnrollStreamResult>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var writer = Task.Run(
@@ -99,9 +106,15 @@ internal sealed partial class FaceIndexService
     private async Task<V1.EnrollResponse> EnrollAsync(string collection, V1.EnrollRequest request, CancellationToken ct)
     {
         var personId = PersonId(request.PersonId);
+        if (!Enum.IsDefined(request.FacePolicy))
+        {
+            Errors.ThrowInvalid($"face_policy {(int)request.FacePolicy} is not a FacePolicy (0 = unspecified, 1 = largest, 2 = all, 3 = exactly one).");
+        }
+
         var record = RequireCollection(collection);
         var tags = Proto.Map(request.Tags);
         List<NewFace> faces;
+        List<byte[]?>? pictures = null;
         byte[]? contentHash = null;
         int ignored = 0;
         switch (request.InputCase)
@@ -114,7 +127,10 @@ internal sealed partial class FaceIndexService
                 }
 
                 var detected = await AnalyzeAsync(request.Image, record, ct).ConfigureAwait(false);
-                faces = SelectFaces(detected, request.FacePolicy, out ignored);
+                var selected = request.FaceIndices.Count > 0 ? SelectIndices(detected, request.FaceIndices) : SelectFaces(detected, request.FacePolicy);
+                ignored = detected.Count - selected.Count;
+                faces = selected.ConvertAll(f => new NewFace(f.Vector, new BoundingBox(f.Box.X, f.Box.Y, f.Box.Width, f.Box.Height), f.Score));
+                pictures = selected.ConvertAll(f => f.Thumbnail);
                 break;
             case V1.EnrollRequest.InputOneofCase.Vector:
                 faces = [new NewFace(ParseVector(request.Vector, record), null, 0f)];
@@ -128,13 +144,43 @@ internal sealed partial class FaceIndexService
         if (!result.Duplicate)
         {
             metrics.Enrolled(result.Faces.Count);
+            ServerTelemetry.FacesEnrolled.Add(result.Faces.Count, new KeyValuePair<string, object?>("collection", collection));
+            if (pictures is not null)
+            {
+                await thumbnails.StoreAsync(result.Faces, pictures, ct).ConfigureAwait(false);
+            }
         }
 
         return Response(result.Faces, result.Duplicate, ignored);
     }
 
+    /// <summary>The faces at the request's positions (in the detector's largest-first order, as Search lists them).</summary>
+    private static List<Vision.DetectedFace> SelectIndices(IReadOnlyList<Vision.DetectedFace> detected, Google.Protobuf.Collections.RepeatedField<int> indices)
+    {
+        if (detected.Count == 0)
+        {
+            Errors.Throw(FaceIndexError.NoFace, "No face was found in the image (faces smaller than Vision:MinFaceSize pixels are not detected).");
+        }
+
+        var faces = new List<Vision.DetectedFace>(indices.Count);
+        foreach (int index in indices)
+        {
+            if (index < 0 || index >= detected.Count)
+            {
+                Errors.ThrowInvalid($"face_indices holds {index}; the image has {detected.Count} face(s), numbered from 0 as Search lists them.");
+            }
+
+            if (!faces.Contains(detected[index]))
+            {
+                faces.Add(detected[index]);
+            }
+        }
+
+        return faces;
+    }
+
     /// <summary>The faces that the policy enrols (faces come largest first).</summary>
-    private static List<NewFace> SelectFaces(IReadOnlyList<Vision.DetectedFace> detected, V1.FacePolicy policy, out int ignored)
+    private static List<Vision.DetectedFace> SelectFaces(IReadOnlyList<Vision.DetectedFace> detected, V1.FacePolicy policy)
     {
         if (detected.Count == 0)
         {
@@ -147,12 +193,10 @@ internal sealed partial class FaceIndexService
         }
 
         int take = policy == V1.FacePolicy.All ? detected.Count : 1;
-        ignored = detected.Count - take;
-        var faces = new List<NewFace>(take);
+        var faces = new List<Vision.DetectedFace>(take);
         for (int i = 0; i < take; i++)
         {
-            var face = detected[i];
-            faces.Add(new NewFace(face.Vector, new BoundingBox(face.Box.X, face.Box.Y, face.Box.Width, face.Box.Height), face.Score));
+            faces.Add(detected[i]);
         }
 
         return faces;

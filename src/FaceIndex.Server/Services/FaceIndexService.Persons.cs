@@ -39,7 +39,13 @@ internal sealed partial class FaceIndexService
     {
         var collection = Collection(request.Collection, context, write: false);
         RequireCollection(collection);
-        int pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
+        if (request.PageSize < 0)
+        {
+            Errors.ThrowInvalid($"page_size must not be negative; got {request.PageSize}.");
+        }
+
+        // Over the maximum is clamped (the usual paging convention), not refused.
+        int pageSize = request.PageSize == 0 ? DefaultPageSize : Math.Min(request.PageSize, Storage.FaceStore.MaxPageSize);
         var page = Database.ListPersons(collection, pageSize, request.PageToken.Length == 0 ? null : request.PageToken);
         var response = new V1.ListPersonsResponse { NextPageToken = page.NextPageToken ?? "" };
         foreach (var person in page.Persons)
@@ -70,6 +76,7 @@ internal sealed partial class FaceIndexService
             Errors.ThrowNotFound($"Face {request.FaceId} does not exist in collection '{collection}'.");
         }
 
+        await thumbnails.DeleteAsync([face.FaceId], context.CancellationToken).ConfigureAwait(false);
         return new V1.DeleteFaceResponse { FaceId = request.FaceId, PersonId = face.PersonId };
     }
 
@@ -83,6 +90,7 @@ internal sealed partial class FaceIndexService
             Errors.ThrowNotFound($"Person '{request.PersonId}' does not exist in collection '{collection}'.");
         }
 
+        await thumbnails.DeleteAsync(deleted, context.CancellationToken).ConfigureAwait(false);
         var response = new V1.DeletePersonResponse();
         foreach (long faceId in deleted)
         {

@@ -61,43 +61,58 @@ internal sealed partial class FaceIndexService
             Errors.ThrowInvalid("image_a is required.");
         }
 
+        // Against a person, the image must be embedded by the model of the person's stored vectors.
+        Storage.CollectionRecord? record = null;
+        Storage.PersonRecord? person = null;
         if (request.BCase == V1.VerifyRequest.BOneofCase.PersonId)
         {
             PersonId(request.PersonId);
+            record = RequireCollection(collection);
+            if (!Database.TryGetPerson(collection, request.PersonId, out person))
+            {
+                Errors.ThrowNotFound($"Person '{request.PersonId}' does not exist in collection '{collection}'.");
+            }
+
+            if (person.FaceIds.Count == 0)
+            {
+                Errors.ThrowNotFound($"Person '{request.PersonId}' has no faces in collection '{collection}'.");
+            }
         }
 
         var response = new V1.VerifyResponse { Threshold = threshold };
-        var a = await LargestFaceAsync(request.ImageA, "image_a", ct).ConfigureAwait(false);
+        var a = await LargestFaceAsync(request.ImageA, "image_a", record, ct).ConfigureAwait(false);
         switch (request.BCase)
         {
             case V1.VerifyRequest.BOneofCase.ImageB:
-                var b = await LargestFaceAsync(request.ImageB, "image_b", ct).ConfigureAwait(false);
+                var b = await LargestFaceAsync(request.ImageB, "image_b", null, ct).ConfigureAwait(false);
                 response.Distance = Similarity.Distance(a.Vector, b.Vector);
                 break;
             case V1.VerifyRequest.BOneofCase.PersonId:
-                RequireCollection(collection);
-                if (!Database.TryGetPerson(collection, request.PersonId, out var person) || person.FaceIds.Count == 0)
-                {
-                    Errors.ThrowNotFound($"Person '{request.PersonId}' has no faces in collection '{collection}'.");
-                }
 
-                int best = int.MinValue;
-                foreach (long faceId in person.FaceIds)
+                float best = float.PositiveInfinity;
+                foreach (long faceId in person!.FaceIds)
                 {
                     if (!Database.TryGetFace(faceId, out var face))
                     {
                         continue;
                     }
 
-                    int dot = a.Vector.Dot(face.Vector);
-                    if (dot > best)
+                    if (!string.Equals(face.ModelVersion, Pipeline.ModelVersion, StringComparison.Ordinal))
                     {
-                        best = dot;
+                        Errors.Throw(
+                            FaceIndexError.ModelMismatch,
+                            $"Face {faceId} of person '{request.PersonId}' was made by model '{face.ModelVersion}'; this server embeds images with '{Pipeline.ModelVersion}'.");
+                    }
+
+                    float distance = Similarity.Distance(a.Vector, face.Vector);
+                    if (distance < best)
+                    {
+                        best = distance;
                         response.ClosestFaceId = (ulong)faceId;
                     }
                 }
 
-                response.Distance = Similarity.DistanceFromDot(best);
+                response.Distance = best;
                 break;
             default:
                 Errors.ThrowInvalid("A verify request needs image_b or person_id.");
@@ -109,28 +124,64 @@ internal sealed partial class FaceIndexService
         return response;
     }
 
-    /// <summary>The matches of one face: nearest faces under the threshold, with their persons.</summary>
+    /// <summary>Fills <see cref="V1.FaceMatches.Persons"/>: the matches grouped by person, in the order of each person's best match.</summary>
+    private static void GroupByPerson(V1.FaceMatches matches)
+    {
+        foreach (var match in matches.Matches)
+        {
+            V1.PersonMatch? group = null;
+            foreach (var existing in matches.Persons)
+            {
+                if (string.Equals(existing.PersonId, match.PersonId, StringComparison.Ordinal))
+                {
+                    group = existing;
+                    break;
+                }
+            }
+
+            if (group is null)
+            {
+                // Matches come best first, so a person's first match is their best.
+                matches.Persons.Add(new V1.PersonMatch { PersonId = match.PersonId, Distance = match.Distance, Similarity = match.Similarity, BestFaceId = match.FaceId, MatchedFaces = 1 });
+            }
+            else
+            {
+                group.MatchedFaces++;
+            }
+        }
+    }
+
+    /// <summary>The matches of one face: nearest faces under the threshold, with their persons, nearest first.</summary>
     private V1.FaceMatches Identify(string collection, in FaceVector query, int topK, int ef, float threshold)
     {
         var rented = ArrayPool<Neighbor>.Shared.Rent(topK);
         try
         {
             var results = rented.AsSpan(0, topK);
-            int found = Database.Search(collection, query, results, ef);
-            int minDot = Similarity.MinDotForDistance(threshold);
+            int found;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            using (var activity = ServerTelemetry.Source.StartActivity("index.search"))
+            {
+                found = Database.Search(collection, query, results, ef);
+                activity?.SetTag("faceindex.collection", collection);
+                activity?.SetTag("faceindex.candidates", found);
+            }
+
+            ServerTelemetry.SearchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("collection", collection));
             var matches = new V1.FaceMatches();
             foreach (var neighbor in results[..found])
             {
-                // Best first: the first one over the threshold ends the list.
-                if (neighbor.Score < minDot)
+                // A face deleted or moved since the index answered is skipped, never reported.
+                if (!Database.TryGetFacePerson(collection, neighbor.Id, out var personId)
+                    || !Database.TryGetIndexedVector(collection, neighbor.Id, out var stored))
                 {
-                    break;
+                    continue;
                 }
 
-                // A face deleted or moved since the index answered is skipped, never reported.
-                if (Database.TryGetFacePerson(collection, neighbor.Id, out var personId))
+                // The client's figure: the distance between the two codes' own unit vectors (0 for an equal code).
+                float distance = Similarity.Distance(query, stored);
+                if (distance <= threshold)
                 {
-                    float distance = neighbor.Distance;
                     matches.Matches.Add(new V1.Match
                     {
                         PersonId = personId,
@@ -141,8 +192,17 @@ internal sealed partial class FaceIndexService
                 }
             }
 
+            if (matches.Matches.Count > 1)
+            {
+                var ordered = matches.Matches.OrderBy(m => m.Distance).ThenBy(m => m.FaceId).ToArray();
+                matches.Matches.Clear();
+                matches.Matches.Add(ordered);
+            }
+
             matches.Unknown = matches.Matches.Count == 0;
+            GroupByPerson(matches);
             metrics.Searched(!matches.Unknown);
+            ServerTelemetry.FacesSearched.Add(1, new KeyValuePair<string, object?>("collection", collection), new KeyValuePair<string, object?>("outcome", matches.Unknown ? "unknown" : "match"));
             return matches;
         }
         finally

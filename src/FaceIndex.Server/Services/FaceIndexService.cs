@@ -21,6 +21,7 @@ internal sealed partial class FaceIndexService(
     ServerRuntime runtime,
     ServerMetrics metrics,
     ClusteringJobs clustering,
+    FaceThumbnails thumbnails,
     IOptions<ServerOptions> options,
     IOptions<Clustering.ClusteringOptions> clusteringDefaults) : V1.FaceIndex.FaceIndexBase
 {
@@ -83,7 +84,14 @@ internal sealed partial class FaceIndexService(
         }
 
         Validation.Length(message.ModelVersion, "model_version", Validation.MaxModelVersionBytes);
-        if (message.ModelVersion.Length > 0 && !string.Equals(message.ModelVersion, collection.ModelVersion, StringComparison.Ordinal))
+        if (message.ModelVersion.Length == 0)
+        {
+            Errors.Throw(
+                FaceIndexError.InvalidVector,
+                $"A face vector names the model that made it (model_version); collection '{collection.Name}' holds vectors of '{collection.ModelVersion}'.");
+        }
+
+        if (!string.Equals(message.ModelVersion, collection.ModelVersion, StringComparison.Ordinal))
         {
             Errors.Throw(
                 FaceIndexError.ModelMismatch,
@@ -134,10 +142,10 @@ internal sealed partial class FaceIndexService(
         return await Pipeline.AnalyzeAsync(image.Memory, ct).ConfigureAwait(false);
     }
 
-    /// <summary>The largest face of an image, or NoFace.</summary>
-    private async Task<DetectedFace> LargestFaceAsync(Google.Protobuf.ByteString image, string which, CancellationToken ct)
+    /// <summary>The largest face of an image, or NoFace; with the model check of <paramref name="collection"/> when one is given.</summary>
+    private async Task<DetectedFace> LargestFaceAsync(Google.Protobuf.ByteString image, string which, CollectionRecord? collection, CancellationToken ct)
     {
-        var faces = await AnalyzeAsync(image, null, ct).ConfigureAwait(false);
+        var faces = await AnalyzeAsync(image, collection, ct).ConfigureAwait(false);
         if (faces.Count == 0)
         {
             Errors.Throw(FaceIndexError.NoFace, $"No face was found in {which}.");

@@ -8,9 +8,6 @@ internal static partial class StoreLog
     [LoggerMessage(4000, LogLevel.Information, "Store opened at {Directory}: {Faces} faces, {Persons} persons, {Collections} collections; checkpoint {CheckpointAddress}, {Replayed} log entries replayed in {ElapsedMs} ms")]
     public static partial void Opened(ILogger logger, string directory, long faces, long persons, long collections, long checkpointAddress, long replayed, long elapsedMs);
 
-    [LoggerMessage(4001, LogLevel.Warning, "Log entry at {Address} is malformed and was skipped")]
-    public static partial void MalformedEntry(ILogger logger, long address, Exception exception);
-
     [LoggerMessage(4002, LogLevel.Information, "Checkpoint covering log address {Address} taken in {ElapsedMs} ms")]
     public static partial void CheckpointTaken(ILogger logger, long address, long elapsedMs);
 

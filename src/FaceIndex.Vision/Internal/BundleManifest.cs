@@ -86,6 +86,20 @@ internal sealed class ModelEntry
     public int[] InputShape { get; init; } = [];
 
     public string Normalisation { get; init; } = "";
+
+    /// <summary>The dynamic-batch rewrite of this model (<see cref="DynamicBatchRewriter"/>), or null when it runs as published.</summary>
+    public DerivedModelEntry? DynamicBatch { get; init; }
+}
+
+/// <summary>A model file derived from a pinned one by FaceIndex's own code, pinned by the SHA-256 of the result.</summary>
+internal sealed class DerivedModelEntry
+{
+    public required string File { get; init; }
+
+    public required string Sha256 { get; init; }
+
+    /// <summary>What the derivation does, for people reading the manifest.</summary>
+    public string How { get; init; } = "";
 }
 
 /// <summary>The projection artifact entry.</summary>

@@ -67,10 +67,19 @@ internal static class FaceAligner
         return (a, b, mdx - ((a * msx) - (b * msy)), mdy - ((b * msx) + (a * msy)));
     }
 
-    /// <summary>Warps the face with the given 5 points into <paramref name="planes"/> (length <see cref="TensorLength"/>).</summary>
+    /// <summary>
+    /// Warps the face with the given 5 points (full-size pixels) into <paramref name="planes"/> (length
+    /// <see cref="TensorLength"/>), sampling the image at its decoded scale.
+    /// </summary>
     public static void Align(RgbImage image, ReadOnlySpan<PointF> points, Span<float> planes)
     {
-        var (a, b, tx, ty) = EstimateSimilarity(points, Reference);
+        Span<PointF> decoded = stackalloc PointF[points.Length];
+        for (int i = 0; i < points.Length; i++)
+        {
+            decoded[i] = new PointF(points[i].X * image.Scale, points[i].Y * image.Scale);
+        }
+
+        var (a, b, tx, ty) = EstimateSimilarity(decoded, Reference);
 
         // Inverse map: src = M⁻¹ (dst − t), M⁻¹ = [a b; −b a] / (a² + b²).
         double det = (a * a) + (b * b);

@@ -19,17 +19,27 @@ internal sealed class FaceDetector : IDisposable
     private readonly float _iou;
     private readonly int _minFaceSize;
 
-    public FaceDetector(string modelPath, VisionOptions options)
+    public FaceDetector(ModelSource model, VisionOptions options, ProviderPlan plan)
     {
-        _pool = new OrtWorkerPool(modelPath, options, options.EffectiveSessions, [1, 3, InputHeight, InputWidth], [("scores", [1, Candidates, 2]), ("boxes", [1, Candidates, 4])]);
+        _pool = new OrtWorkerPool(model, options, plan, options.SessionsFor(plan.Provider), 1, [1, 3, InputHeight, InputWidth], [("scores", [1, Candidates, 2]), ("boxes", [1, Candidates, 4])]);
         _threshold = options.DetectionThreshold;
         _iou = options.NmsIouThreshold;
         _minFaceSize = options.MinFaceSize;
     }
 
-    /// <summary>All faces in the image, best score first.</summary>
+    /// <summary>The model's workers (benchmarks time bare inference on them).</summary>
+    public OrtWorkerPool Pool => _pool;
+
+    /// <summary>The execution provider the model runs on.</summary>
+    public ExecutionProvider Provider => _pool.Provider;
+
+    /// <summary>Why the model fell back to the CPU, or null.</summary>
+    public string? FallbackReason => _pool.FallbackReason;
+
+    /// <summary>All faces in the image, best score first; boxes in full-size pixels (<see cref="RgbImage.FullWidth"/>).</summary>
     public List<Detection> Detect(RgbImage image)
     {
+        int width = image.FullWidth, height = image.FullHeight;
         var candidates = new List<Detection>();
         var worker = _pool.Rent();
         try
@@ -46,10 +56,10 @@ internal sealed class FaceDetector : IDisposable
                     continue;
                 }
 
-                float x1 = Math.Clamp(boxes[4 * i] * image.Width, 0, image.Width);
-                float y1 = Math.Clamp(boxes[(4 * i) + 1] * image.Height, 0, image.Height);
-                float x2 = Math.Clamp(boxes[(4 * i) + 2] * image.Width, 0, image.Width);
-                float y2 = Math.Clamp(boxes[(4 * i) + 3] * image.Height, 0, image.Height);
+                float x1 = Math.Clamp(boxes[4 * i] * width, 0, width);
+                float y1 = Math.Clamp(boxes[(4 * i) + 1] * height, 0, height);
+                float x2 = Math.Clamp(boxes[(4 * i) + 2] * width, 0, width);
+                float y2 = Math.Clamp(boxes[(4 * i) + 3] * height, 0, height);
                 if (x2 > x1 && y2 > y1)
                 {
                     candidates.Add(new Detection(new FaceBox(x1, y1, x2 - x1, y2 - y1), score));

@@ -1,29 +1,52 @@
 using FaceIndex.Core;
+using Microsoft.Extensions.Logging;
 
 namespace FaceIndex.Vision.Internal;
 
 /// <summary>
-/// The embedding model (fr_feature.onnx): aligned 112×112 RGB planes → 512-D, L2-normalised.
-/// The model's batch dimension is fixed at 1, so a batch is spread over a pool of sessions,
-/// each with its input and output tensors bound once. Flip averaging is the caller's: it embeds
-/// the mirrored tensor as one more face and combines the two with <see cref="CombineFlip"/>.
+/// The embedding model (fr_feature.onnx, rewritten to a dynamic batch): aligned 112×112 RGB planes →
+/// 512-D, L2-normalised. Faces from all callers are batched by an <see cref="InferenceQueue"/>.
+/// Flip averaging is the caller's: it embeds the mirrored tensor as one more face and combines the
+/// two with <see cref="CombineFlip"/>.
 /// </summary>
-internal sealed class FaceEmbedder : IDisposable
+internal sealed class FaceEmbedder : IAsyncDisposable
 {
     /// <summary>Length of the model's output.</summary>
     public const int Dimensions = 512;
 
     private readonly OrtWorkerPool _pool;
+    private readonly InferenceQueue _queue;
 
-    public FaceEmbedder(string modelPath, VisionOptions options)
+    public FaceEmbedder(ModelSource model, VisionOptions options, ProviderPlan plan, ILogger logger)
     {
-        _pool = new OrtWorkerPool(modelPath, options, options.EffectiveSessions, [1, 3, FaceAligner.Size, FaceAligner.Size], [("output", [1, Dimensions])]);
+        int maxBatch = options.EffectiveMaxBatch(plan.Provider);
+        _pool = new OrtWorkerPool(model, options, plan, options.EffectiveSessions, maxBatch, [1, 3, FaceAligner.Size, FaceAligner.Size], [("output", [1, Dimensions])]);
+        _queue = new InferenceQueue(_pool, maxBatch, options.EffectiveMaxWait(_pool.Provider), logger);
     }
 
-    /// <summary>Number of faces embedded in parallel.</summary>
+    /// <summary>Number of batches embedded in parallel.</summary>
     public int Parallelism => _pool.Count;
 
-    /// <summary>Embeds one aligned face (<see cref="FaceAligner.TensorLength"/> floats) into <paramref name="embedding"/> (512, unit norm).</summary>
+    /// <summary>The model's workers (benchmarks time bare inference on them).</summary>
+    public OrtWorkerPool Pool => _pool;
+
+    /// <summary>The execution provider the model runs on.</summary>
+    public ExecutionProvider Provider => _pool.Provider;
+
+    /// <summary>Why the model fell back to the CPU, or null.</summary>
+    public string? FallbackReason => _pool.FallbackReason;
+
+    /// <summary>The dynamic batcher (its counters give the mean batch).</summary>
+    public InferenceQueue Queue => _queue;
+
+    /// <summary>Embeds one aligned face (<see cref="FaceAligner.TensorLength"/> floats) into <paramref name="embedding"/> (512, unit norm), batched with concurrent callers.</summary>
+    public async Task EmbedAsync(float[] aligned, float[] embedding, CancellationToken ct)
+    {
+        await _queue.RunAsync(aligned, embedding, ct).ConfigureAwait(false);
+        VectorMath.Normalize(embedding.AsSpan(0, Dimensions));
+    }
+
+    /// <summary>Embeds one aligned face on the calling thread, bypassing the queue (for stage timings).</summary>
     public void Embed(ReadOnlySpan<float> aligned, Span<float> embedding)
     {
         var worker = _pool.Rent();
@@ -41,26 +64,6 @@ internal sealed class FaceEmbedder : IDisposable
         VectorMath.Normalize(embedding[..Dimensions]);
     }
 
-    /// <summary>Embeds many aligned faces, in parallel over the session pool.</summary>
-    public void EmbedBatch(IReadOnlyList<float[]> aligned, IReadOnlyList<float[]> embeddings)
-    {
-        if (aligned.Count == 1 || _pool.Count == 1)
-        {
-            for (int i = 0; i < aligned.Count; i++)
-            {
-                Embed(aligned[i], embeddings[i]);
-            }
-
-            return;
-        }
-
-        Parallel.For(
-            0,
-            aligned.Count,
-            new ParallelOptions { MaxDegreeOfParallelism = _pool.Count },
-            i => Embed(aligned[i], embeddings[i]));
-    }
-
     /// <summary>
     /// Flip averaging: the unit embeddings of a face and of its mirror image, summed and re-normalised,
     /// written over <paramref name="plain"/>.
@@ -75,5 +78,10 @@ internal sealed class FaceEmbedder : IDisposable
         VectorMath.Normalize(plain);
     }
 
-    public void Dispose() => _pool.Dispose();
+    /// <summary>Embeds the faces already queued, then releases the sessions.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _queue.DisposeAsync().ConfigureAwait(false);
+        _pool.Dispose();
+    }
 }

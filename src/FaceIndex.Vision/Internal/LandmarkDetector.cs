@@ -19,31 +19,62 @@ internal sealed class LandmarkDetector : IDisposable
 
     private readonly OrtWorkerPool _pool;
 
-    public LandmarkDetector(string modelPath, VisionOptions options)
+    public LandmarkDetector(ModelSource model, VisionOptions options, ProviderPlan plan)
     {
-        _pool = new OrtWorkerPool(modelPath, options, options.EffectiveSessions, [1, 1, Side, Side], [("output", [1, 2 * Points])]);
+        _pool = new OrtWorkerPool(model, options, plan, options.SessionsFor(plan.Provider), options.EffectiveMaxBatch(plan.Provider), [1, 1, Side, Side], [("output", [1, 2 * Points])]);
     }
 
-    /// <summary>The 5 points (left eye, right eye, nose tip, left and right mouth corner, as seen in the image) of a face.</summary>
-    public PointF[] Detect(RgbImage image, FaceBox box)
-    {
-        var (x0, y0, w, h) = CropOf(box, image.Width, image.Height);
+    /// <summary>The model's workers (benchmarks time bare inference on them).</summary>
+    public OrtWorkerPool Pool => _pool;
 
-        Span<float> raw = stackalloc float[2 * Points];
+    /// <summary>The execution provider the model runs on.</summary>
+    public ExecutionProvider Provider => _pool.Provider;
+
+    /// <summary>Why the model fell back to the CPU, or null.</summary>
+    public string? FallbackReason => _pool.FallbackReason;
+
+    /// <summary>The 5 points (left eye, right eye, nose tip, left and right mouth corner, as seen in the image) of a face.</summary>
+    public PointF[] Detect(RgbImage image, FaceBox box) => DetectAll(image, [box])[0];
+
+    /// <summary>
+    /// The 5 points of each face, boxes and points in full-size pixels; the faces of the image run as
+    /// batches of the model (dynamic batch) of up to the pool's batch limit.
+    /// </summary>
+    public PointF[][] DetectAll(RgbImage image, IReadOnlyList<FaceBox> boxes)
+    {
+        var points = new PointF[boxes.Count][];
         var worker = _pool.Rent();
         try
         {
-            Resampler.ResizeToGray(image, x0, y0, w, h, Side, Side, worker.Input);
-            worker.Run();
-            worker.Outputs[0].AsSpan(0, 2 * Points).CopyTo(raw);
+            for (int start = 0; start < boxes.Count; start += worker.MaxBatch)
+            {
+                int n = Math.Min(worker.MaxBatch, boxes.Count - start);
+                for (int i = 0; i < n; i++)
+                {
+                    var (x0, y0, w, h) = CropOf(Scaled(boxes[start + i], image.Scale), image.Width, image.Height);
+                    Resampler.ResizeToGray(image, x0, y0, w, h, Side, Side, worker.Input.AsSpan(i * Side * Side, Side * Side));
+                }
+
+                worker.Run(n);
+                for (int i = 0; i < n; i++)
+                {
+                    var (x0, y0, w, h) = CropOf(Scaled(boxes[start + i], image.Scale), image.Width, image.Height);
+                    var raw = worker.Outputs[0].AsSpan(i * 2 * Points, 2 * Points);
+                    float s = 1f / image.Scale;
+                    points[start + i] = ToFivePoints(raw, x0 * s, y0 * s, w * s, h * s);
+                }
+            }
         }
         finally
         {
             _pool.Return(worker);
         }
 
-        return ToFivePoints(raw, x0, y0, w, h);
+        return points;
     }
+
+    private static FaceBox Scaled(FaceBox box, float scale) =>
+        scale == 1f ? box : new FaceBox(box.X * scale, box.Y * scale, box.Width * scale, box.Height * scale);
 
     /// <summary>The landmark crop of a box: the box, shifted (not shrunk) to lie inside the image where it can.</summary>
     internal static (float X, float Y, float Width, float Height) CropOf(FaceBox box, int imageWidth, int imageHeight)

@@ -17,11 +17,14 @@ internal sealed class ModelBundle
     private const string ResourcePrefix = "FaceIndex.Vision.Bundle.";
     private const string ManifestFile = "manifest.json";
 
-    private ModelBundle(BundleManifest manifest, string modelsDirectory, Projection? projection)
+    private readonly Dictionary<ModelEntry, ModelSource> _sources;
+
+    private ModelBundle(BundleManifest manifest, string modelsDirectory, Projection? projection, Dictionary<ModelEntry, ModelSource> sources)
     {
         Manifest = manifest;
         ModelsDirectory = modelsDirectory;
         Projection = projection;
+        _sources = sources;
     }
 
     /// <summary>The parsed manifest.</summary>
@@ -33,8 +36,11 @@ internal sealed class ModelBundle
     /// <summary>The 512 → 128 projection, or null when loaded without one (fitting a new projection).</summary>
     public Projection? Projection { get; }
 
-    /// <summary>Path of a verified model file.</summary>
+    /// <summary>Path of a verified model file as published.</summary>
     public string ModelPath(ModelEntry entry) => Path.Combine(ModelsDirectory, entry.File);
+
+    /// <summary>What a session loads for the model: its dynamic-batch rewrite when the manifest names one, else the file as published.</summary>
+    public ModelSource Source(ModelEntry entry) => _sources[entry];
 
     /// <summary>Loads the manifest, verifies the three models and (when required) the projection.</summary>
     /// <exception cref="FaceIndexException">ModelMissing: a file is absent or does not match its checksum.</exception>
@@ -63,9 +69,13 @@ internal sealed class ModelBundle
             throw new FaceIndexException(FaceIndexError.ModelMissing, $"The model manifest in {DescribeBundle(bundleDirectory)} gives identification.threshold {manifest.Identification.Threshold}; a squared L2 distance between unit vectors lies in (0, 4). Restore model-bundle/ from git.");
         }
 
+        var sources = new Dictionary<ModelEntry, ModelSource>();
         foreach (var entry in new[] { manifest.Models.Detector, manifest.Models.Landmarks, manifest.Models.Embedder })
         {
             VerifyModelFile(Path.Combine(modelsDirectory, entry.File), entry.Sha256);
+            sources[entry] = entry.DynamicBatch is null
+                ? new ModelSource(entry.File, Path.Combine(modelsDirectory, entry.File), null)
+                : Derive(modelsDirectory, entry);
         }
 
         Projection? projection = null;
@@ -87,7 +97,48 @@ internal sealed class ModelBundle
             }
         }
 
-        return new ModelBundle(manifest, modelsDirectory, projection);
+        return new ModelBundle(manifest, modelsDirectory, projection, sources);
+    }
+
+    /// <summary>
+    /// The dynamic-batch rewrite of a verified model: read from the models folder when it is there with its
+    /// pinned SHA-256, else derived from the published file (<see cref="DynamicBatchRewriter"/>), checked
+    /// against the pinned SHA-256 and cached in the models folder for the next start (kept in memory
+    /// only when the folder is read-only). The rewrite is a pure function of the pinned file, so a clean
+    /// checkout needs nothing beyond the fetched models.
+    /// </summary>
+    /// <exception cref="FaceIndexException">ModelMissing: the rewrite does not give the pinned bytes.</exception>
+    internal static ModelSource Derive(string modelsDirectory, ModelEntry entry)
+    {
+        var derived = entry.DynamicBatch ?? throw new ArgumentException($"{entry.File} has no dynamic-batch entry.", nameof(entry));
+        var target = Path.Combine(modelsDirectory, derived.File);
+        if (File.Exists(target))
+        {
+            var cached = File.ReadAllBytes(target);
+            if (string.Equals(Convert.ToHexStringLower(SHA256.HashData(cached)), derived.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                return new ModelSource(derived.File, target, cached);
+            }
+        }
+
+        var bytes = DynamicBatchRewriter.Rewrite(File.ReadAllBytes(Path.Combine(modelsDirectory, entry.File)));
+        var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (!string.Equals(actual, derived.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw Missing($"The dynamic-batch rewrite of {entry.File} has SHA-256 {actual} but the manifest pins {derived.Sha256} for {derived.File}: the rewrite and the manifest disagree. Restore model-bundle/ from git (or, after a deliberate change to the rewrite, pin the new checksum).");
+        }
+
+        try
+        {
+            var staging = $"{target}.{Environment.ProcessId}.partial";
+            File.WriteAllBytes(staging, bytes);
+            File.Move(staging, target, overwrite: true);
+            return new ModelSource(derived.File, target, bytes);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new ModelSource(derived.File, null, bytes);
+        }
     }
 
     /// <summary>Reads a file of the bundle: from the folder when given, else from the assembly's embedded copy.</summary>

@@ -6,10 +6,10 @@ namespace FaceIndex.Vision.Internal;
 
 /// <summary>
 /// A fixed set of <see cref="OrtWorker"/>s over one model: callers rent a worker, run it and return it.
-/// The models' batch dimension is fixed at 1, so parallelism comes from concurrent runs: by default
-/// the workers share one single-threaded session (one copy of the weights and their pre-packed
-/// buffers: half the memory, and as fast or faster than a session per worker in bench/README.md),
-/// or each has its own.
+/// By default the workers share one session (one copy of the weights and their pre-packed buffers:
+/// half the memory, and as fast or faster than a session per worker in bench/README.md), or each has
+/// its own. The session runs on the execution provider of the <see cref="ProviderPlan"/>; under
+/// Provider=Auto a model whose CUDA session fails to start runs on the CPU instead, and says why.
 /// </summary>
 internal sealed class OrtWorkerPool : IDisposable
 {
@@ -18,19 +18,19 @@ internal sealed class OrtWorkerPool : IDisposable
     private readonly List<OrtWorker> _all = [];
     private readonly List<InferenceSession> _sessions = [];
 
-    public OrtWorkerPool(string modelPath, VisionOptions options, int count, long[] inputShape, (string Name, long[] Shape)[] outputs)
+    public OrtWorkerPool(ModelSource model, VisionOptions options, ProviderPlan plan, int count, int maxBatch, long[] inputShape, (string Name, long[] Shape)[] outputs)
     {
+        Provider = plan.Provider;
         try
         {
             for (int i = 0; i < count; i++)
             {
                 if (i == 0 || !options.ShareSessions)
                 {
-                    using var sessionOptions = CreateSessionOptions(options);
-                    _sessions.Add(new InferenceSession(modelPath, sessionOptions));
+                    _sessions.Add(OpenSession(model, options, plan));
                 }
 
-                var worker = new OrtWorker(_sessions[^1], inputShape, outputs);
+                var worker = new OrtWorker(_sessions[^1], inputShape, outputs, maxBatch);
                 _all.Add(worker);
                 _idle.Add(worker);
             }
@@ -46,6 +46,12 @@ internal sealed class OrtWorkerPool : IDisposable
 
     /// <summary>Number of workers.</summary>
     public int Count => _all.Count;
+
+    /// <summary>The execution provider the model's sessions run on.</summary>
+    public ExecutionProvider Provider { get; private set; }
+
+    /// <summary>Why the model runs on the CPU although the plan named a GPU provider; null otherwise.</summary>
+    public string? FallbackReason { get; private set; }
 
     /// <summary>Takes an idle worker, waiting while all are busy.</summary>
     public OrtWorker Rent()
@@ -77,8 +83,32 @@ internal sealed class OrtWorkerPool : IDisposable
         _available?.Dispose();
     }
 
-    /// <summary>Session options from the vision options; CUDA is refused with a clear error when the runtime lacks it.</summary>
-    internal static SessionOptions CreateSessionOptions(VisionOptions options)
+    private InferenceSession OpenSession(ModelSource model, VisionOptions options, ProviderPlan plan)
+    {
+        using (var so = CreateSessionOptions(options, Provider))
+        {
+            try
+            {
+                return model.Open(so);
+            }
+            catch (OnnxRuntimeException ex) when (Provider != ExecutionProvider.Cpu)
+            {
+                if (!plan.MayFallBack)
+                {
+                    throw new FaceIndexException(FaceIndexError.ProviderUnavailable, $"Vision:Provider is {options.Provider} but {model.Name} does not start on {Provider}: {ex.Message}", ex);
+                }
+
+                FallbackReason = $"its {Provider} session failed: {ex.Message}";
+                Provider = ExecutionProvider.Cpu;
+            }
+        }
+
+        using var cpu = CreateSessionOptions(options, ExecutionProvider.Cpu);
+        return model.Open(cpu);
+    }
+
+    /// <summary>Session options for the given provider (resolved: Cpu, Cuda or TensorRt, never Auto).</summary>
+    internal static SessionOptions CreateSessionOptions(VisionOptions options, ExecutionProvider provider = ExecutionProvider.Cpu)
     {
         var so = new SessionOptions
         {
@@ -95,26 +125,23 @@ internal sealed class OrtWorkerPool : IDisposable
         };
 
         so.AddSessionConfigEntry("session.intra_op.allow_spinning", options.IntraOpSpinning ? "1" : "0");
-        if (options.Provider == ExecutionProvider.Cuda)
+        try
         {
-            var available = OrtEnv.Instance().GetAvailableProviders();
-            if (!available.Contains("CUDAExecutionProvider"))
+            // TensorRT takes the subgraphs it supports; CUDA takes the rest; the CPU what neither does.
+            if (provider == ExecutionProvider.TensorRt)
             {
-                so.Dispose();
-                throw new FaceIndexException(
-                    FaceIndexError.ProviderUnavailable,
-                    $"Vision:Provider is Cuda but this ONNX Runtime build offers only {string.Join(", ", available)}. Use Provider=Cpu, or install the Microsoft.ML.OnnxRuntime.Gpu build and a CUDA runtime.");
+                so.AppendExecutionProvider_Tensorrt(options.DeviceId);
             }
 
-            try
+            if (provider is ExecutionProvider.Cuda or ExecutionProvider.TensorRt)
             {
-                so.AppendExecutionProvider_CUDA(0);
+                so.AppendExecutionProvider_CUDA(options.DeviceId);
             }
-            catch (OnnxRuntimeException ex)
-            {
-                so.Dispose();
-                throw new FaceIndexException(FaceIndexError.ProviderUnavailable, $"Vision:Provider is Cuda but the CUDA execution provider failed to start: {ex.Message}", ex);
-            }
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            so.Dispose();
+            throw new FaceIndexException(FaceIndexError.ProviderUnavailable, $"The {provider} execution provider failed to start: {ex.Message}", ex);
         }
 
         return so;

@@ -11,16 +11,37 @@ internal sealed class RgbImage : IDisposable
 {
     private byte[]? _pixels;
 
-    public RgbImage(int width, int height)
+    /// <param name="width">Width in decoded pixels.</param>
+    /// <param name="height">Height in decoded pixels.</param>
+    /// <param name="fullWidth">Width of the full-size image (0: the same), when decoded at a reduced scale.</param>
+    /// <param name="fullHeight">Height of the full-size image (0: the same).</param>
+    public RgbImage(int width, int height, int fullWidth = 0, int fullHeight = 0)
     {
         Width = width;
         Height = height;
+        FullWidth = fullWidth > 0 ? fullWidth : width;
+        FullHeight = fullHeight > 0 ? fullHeight : height;
+        Scale = (float)width / FullWidth;
         _pixels = ImageBuffers.Pool.Rent(width * height * 3);
     }
 
+    /// <summary>Width in decoded pixels.</summary>
     public int Width { get; }
 
+    /// <summary>Height in decoded pixels.</summary>
     public int Height { get; }
+
+    /// <summary>
+    /// Decoded pixels per pixel of the full-size image (1 unless decoded at a reduced scale). Boxes and
+    /// points that leave the pipeline are in full-size pixels: divide decoded coordinates by it.
+    /// </summary>
+    public float Scale { get; }
+
+    /// <summary>Width of the full-size (oriented) image, in its pixels.</summary>
+    public int FullWidth { get; }
+
+    /// <summary>Height of the full-size (oriented) image, in its pixels.</summary>
+    public int FullHeight { get; }
 
     /// <summary>Row-major RGB bytes, <c>3 × Width</c> per row.</summary>
     public Span<byte> Pixels => _pixels.AsSpan(0, Width * Height * 3);

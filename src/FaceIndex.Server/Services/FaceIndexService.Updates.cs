@@ -1,0 +1,67 @@
+using FaceIndex.Server.Internal;
+using Grpc.Core;
+using V1 = FaceIndex.Protocol.V1;
+
+namespace FaceIndex.Server.Services;
+
+internal sealed partial class FaceIndexService
+{
+    /// <summary>Merges, replaces or removes a person's metadata keys; the person must exist.</summary>
+    public override async Task<V1.Person> UpdatePerson(V1.UpdatePersonRequest request, ServerCallContext context)
+    {
+        var collection = Collection(request.Collection, context, write: true);
+        RequireCollection(collection);
+        var personId = PersonId(request.PersonId);
+        if (!Database.TryGetPerson(collection, personId, out var person))
+        {
+            Errors.ThrowNotFound($"Person '{personId}' does not exist in collection '{collection}'.");
+        }
+
+        var metadata = request.ReplaceMetadata
+            ? new Dictionary<string, string>(StringComparer.Ordinal)
+            : new Dictionary<string, string>(person.Metadata, StringComparer.Ordinal);
+        foreach (var key in request.RemoveMetadataKeys)
+        {
+            metadata.Remove(key);
+        }
+
+        foreach (var (key, value) in request.Metadata)
+        {
+            metadata[key] = value;
+        }
+
+        await Database.SetPersonMetadataAsync(collection, personId, metadata, context.CancellationToken).ConfigureAwait(false);
+        return await GetPerson(new V1.GetPersonRequest { Collection = collection, PersonId = personId }, context).ConfigureAwait(false);
+    }
+
+    /// <summary>The stored 112×112 JPEG of a face of the collection.</summary>
+    public override Task<V1.FaceThumbnail> GetFaceThumbnail(V1.GetFaceThumbnailRequest request, ServerCallContext context)
+    {
+        var collection = Collection(request.Collection, context, write: false);
+        RequireCollection(collection);
+        if (request.FaceId == 0 || request.FaceId > long.MaxValue)
+        {
+            Errors.ThrowInvalid($"face_id must be a face id returned by Enroll; got {request.FaceId}.");
+        }
+
+        long faceId = (long)request.FaceId;
+        if (!Database.TryGetFace(faceId, out var face) || !string.Equals(face.Collection, collection, StringComparison.Ordinal))
+        {
+            Errors.ThrowNotFound($"Face {request.FaceId} does not exist in collection '{collection}'.");
+        }
+
+        if (!thumbnails.TryGet(faceId, out var jpeg))
+        {
+            Errors.ThrowNotFound($"No thumbnail was kept for face {request.FaceId} (it was enrolled as a vector, or with Storage:KeepThumbnails off).");
+        }
+
+        return Task.FromResult(new V1.FaceThumbnail
+        {
+            FaceId = request.FaceId,
+            ContentType = "image/jpeg",
+            Data = Google.Protobuf.ByteString.CopyFrom(jpeg),
+            Width = 112,
+            Height = 112,
+        });
+    }
+}

@@ -1,0 +1,251 @@
+using System.Text.Json.Nodes;
+using SkiaSharp;
+
+namespace FaceIndex.ConsoleTests;
+
+/// <summary>
+/// The REST/JSON routes (gRPC JSON transcoding) against the real server: the same behaviour, auth and errors
+/// as gRPC, with the HTTP status and the machine-readable reason in the body; thumbnails; UpdatePerson;
+/// results grouped by person; the OpenAPI document; the bad-input catalogue (nothing stored).
+/// </summary>
+public sealed class RestApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private Rest Client(string? key = LoopbackServer.Key) => new(fixture.Server.HttpAddress, key);
+
+    [Fact]
+    public async Task Enrol_search_and_verify_over_json_find_the_person_and_group_matches_by_person()
+    {
+        using var rest = Client();
+        await rest.PostAsync("/v1/collections", new { name = "rest-people" });
+        foreach (var file in new[] { "img1.jpg", "img2.jpg" })
+        {
+            var enrolled = await rest.PostAsync("/v1/collections/rest-people/persons/angelina/faces", new { image = Rest.Deepface(file) });
+            Assert.Single(enrolled["faces"]!.AsArray());
+        }
+
+        await rest.PostAsync("/v1/collections/rest-people/persons/jennifer/faces", new { image = Rest.Deepface("img13.jpg") });
+
+        var found = await rest.PostAsync("/v1/collections/rest-people:search", new { image = Rest.Deepface("img4.jpg"), topK = 5 });
+        var face = found["faces"]![0]!;
+        Assert.False(face["unknown"]!.GetValue<bool>());
+        var persons = face["persons"]!.AsArray();
+        Assert.Equal("angelina", persons[0]!["personId"]!.GetValue<string>());
+        Assert.Equal(2, persons[0]!["matchedFaces"]!.GetValue<int>());
+        Assert.Equal(persons.Count, persons.Select(p => p!["personId"]!.GetValue<string>()).Distinct().Count());
+        Assert.Equal(2, face["matches"]!.AsArray().Count(m => m!["personId"]!.GetValue<string>() == "angelina"));
+
+        var stranger = await rest.PostAsync("/v1/collections/rest-people:search", new { image = Rest.Stranger("AJ_Cook") });
+        Assert.True(stranger["faces"]![0]!["unknown"]!.GetValue<bool>());
+
+        var verified = await rest.PostAsync("/v1/collections/rest-people:verify", new { imageA = Rest.Deepface("img5.jpg"), personId = "angelina" });
+        Assert.True(verified["same"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task A_thumbnail_is_kept_per_enrolled_face_and_deleted_with_it()
+    {
+        using var rest = Client();
+        await rest.PostAsync("/v1/collections", new { name = "rest-thumbs" });
+        var enrolled = await rest.PostAsync("/v1/collections/rest-thumbs/persons/p-16-17/faces", new { image = Rest.Deepface("img16.jpg") });
+        var faceId = enrolled["faces"]![0]!["faceId"]!.ToString();
+
+        var thumbnail = await rest.GetAsync($"/v1/collections/rest-thumbs/faces/{faceId}/thumbnail");
+        Assert.Equal("image/jpeg", thumbnail["contentType"]!.GetValue<string>());
+        using (var bitmap = SKBitmap.Decode(Convert.FromBase64String(thumbnail["data"]!.GetValue<string>())))
+        {
+            Assert.Equal(112, bitmap.Width);
+            Assert.Equal(112, bitmap.Height);
+        }
+
+        // Another collection does not see it.
+        var (elsewhere, _) = await rest.SendAsync(HttpMethod.Get, $"/v1/collections/default/faces/{faceId}/thumbnail");
+        Assert.Equal(404, elsewhere);
+
+        await rest.OkAsync(HttpMethod.Delete, $"/v1/collections/rest-thumbs/faces/{faceId}");
+        var (gone, error) = await rest.SendAsync(HttpMethod.Get, $"/v1/collections/rest-thumbs/faces/{faceId}/thumbnail");
+        Assert.Equal(404, gone);
+        Assert.Equal("NOT_FOUND", Rest.Reason(error));
+    }
+
+    [Fact]
+    public async Task UpdatePerson_merges_replaces_and_removes_metadata()
+    {
+        using var rest = Client();
+        await rest.PostAsync("/v1/collections", new { name = "rest-update" });
+        await rest.PostAsync("/v1/collections/rest-update/persons/p-8-9/faces", new { image = Rest.Deepface("img8.jpg") });
+
+        var merged = await rest.OkAsync(HttpMethod.Patch, "/v1/collections/rest-update/persons/p-8-9", new { metadata = new { team = "blue", desk = "4" } });
+        Assert.Equal("blue", merged["metadata"]!["team"]!.GetValue<string>());
+        var removed = await rest.OkAsync(HttpMethod.Patch, "/v1/collections/rest-update/persons/p-8-9", new { removeMetadataKeys = new[] { "desk" }, metadata = new { team = "red" } });
+        Assert.Equal("red", removed["metadata"]!["team"]!.GetValue<string>());
+        Assert.Null(removed["metadata"]!["desk"]);
+        var replaced = await rest.OkAsync(HttpMethod.Patch, "/v1/collections/rest-update/persons/p-8-9", new { metadata = new { name = "P" }, replaceMetadata = true });
+        Assert.Equal(["name"], replaced["metadata"]!.AsObject().Select(p => p.Key));
+        Assert.Single(replaced["faces"]!.AsArray());
+
+        var (missing, error) = await rest.SendAsync(HttpMethod.Patch, "/v1/collections/rest-update/persons/nobody", new { metadata = new { a = "b" } });
+        Assert.Equal(404, missing);
+        Assert.Equal("NOT_FOUND", Rest.Reason(error));
+    }
+
+    [Fact]
+    public async Task Enrol_by_face_position_stores_only_the_chosen_face()
+    {
+        using var rest = Client();
+        await rest.PostAsync("/v1/collections", new { name = "rest-choose" });
+        var couple = Rest.Deepface("couple.jpg");
+        var seen = await rest.PostAsync("/v1/collections/rest-choose:search", new { image = couple });
+        int faces = seen["faces"]!.AsArray().Count;
+        Assert.True(faces >= 2, $"couple.jpg should show two faces; {faces} found");
+
+        var enrolled = await rest.PostAsync("/v1/collections/rest-choose/persons/second/faces", new { image = couple, faceIndices = new[] { 1 } });
+        var box = enrolled["faces"]![0]!["box"]!;
+        Assert.Equal(seen["faces"]![1]!["box"]!["x"]!.GetValue<float>(), box["x"]!.GetValue<float>(), 0.01f);
+        Assert.Equal(faces - 1, enrolled["facesIgnored"]!.GetValue<int>());
+
+        var (bad, error) = await rest.SendAsync(HttpMethod.Post, "/v1/collections/rest-choose/persons/third/faces", new { image = couple, faceIndices = new[] { 7 } });
+        Assert.Equal(400, bad);
+        Assert.Equal("INVALID_ARGUMENT", Rest.Reason(error));
+        Assert.Contains("face_indices", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string, int, string> BadInputs => new()
+    {
+        { "not an image", Convert.ToBase64String("hello, this is text"u8.ToArray()), 400, "IMAGE_UNREADABLE" },
+        { "truncated JPEG", HalfOf("img1.jpg"), 400, "IMAGE_TRUNCATED" },
+        { "empty image", "", 400, "IMAGE_UNREADABLE" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInputs))]
+    public async Task Bad_uploads_get_a_clear_status_and_reason_and_store_nothing(string what, string image, int status, string reason)
+    {
+        using var rest = Client();
+        var collection = "rest-bad-" + Guid.NewGuid().ToString("N")[..8];
+        await rest.PostAsync("/v1/collections", new { name = collection });
+        var (code, error) = await rest.SendAsync(HttpMethod.Post, $"/v1/collections/{collection}/persons/x/faces", new { image });
+        Assert.True(code == status, $"{what}: {code} {error.ToJsonString()}");
+        Assert.Equal(reason, Rest.Reason(error));
+        Assert.False(string.IsNullOrWhiteSpace(error["message"]?.GetValue<string>()));
+        await AssertEmptyAsync(rest, collection);
+    }
+
+    [Fact]
+    public async Task A_huge_upload_is_refused_and_stores_nothing()
+    {
+        using var rest = Client();
+        await rest.PostAsync("/v1/collections", new { name = "rest-huge" });
+        var huge = Convert.ToBase64String(new byte[3 << 20]);
+        var (code, error) = await rest.SendAsync(HttpMethod.Post, "/v1/collections/rest-huge/persons/x/faces", new { image = huge });
+        Assert.True(code is 413 or 429 or 400, $"{code} {error.ToJsonString()}");
+        Assert.False(string.IsNullOrWhiteSpace(error["message"]?.GetValue<string>()));
+        await AssertEmptyAsync(rest, "rest-huge");
+    }
+
+    [Fact]
+    public async Task A_wrong_or_missing_key_is_401_a_read_only_key_is_403_and_an_unknown_collection_is_404()
+    {
+        using (var none = Client(key: null))
+        {
+            var (code, error) = await none.SendAsync(HttpMethod.Get, "/v1/collections");
+            Assert.Equal(401, code);
+            Assert.Equal("UNAUTHENTICATED", Rest.Reason(error));
+        }
+
+        using (var wrong = Client("not-the-key-at-all-0000"))
+        {
+            var (code, error) = await wrong.SendAsync(HttpMethod.Post, "/v1/collections/default/persons/x/faces", new { image = Rest.Deepface("img8.jpg") });
+            Assert.Equal(401, code);
+            Assert.Equal("The API key is not valid.", error["message"]!.GetValue<string>());
+            var (metrics, _) = await wrong.SendAsync(HttpMethod.Get, "/console/metrics");
+            Assert.Equal(401, metrics);
+        }
+
+        using (var reader = Client(LoopbackServer.ReaderKey))
+        {
+            var (code, error) = await reader.SendAsync(HttpMethod.Post, "/v1/collections/default/persons/x/faces", new { image = Rest.Deepface("img8.jpg") });
+            Assert.Equal(403, code);
+            Assert.Equal("PERMISSION_DENIED", Rest.Reason(error));
+        }
+
+        using var rest = Client();
+        var (missing, notFound) = await rest.SendAsync(HttpMethod.Post, "/v1/collections/no-such-collection:search", new { image = Rest.Deepface("img8.jpg") });
+        Assert.Equal(404, missing);
+        Assert.Equal("NOT_FOUND", Rest.Reason(notFound));
+        Assert.Contains("no-such-collection", notFound["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        var persons = await rest.GetAsync("/v1/collections/default/persons");
+        Assert.DoesNotContain(persons["persons"]?.AsArray() ?? [], p => p!["personId"]!.GetValue<string>() == "x");
+    }
+
+    [Fact]
+    public async Task The_openapi_document_lists_the_routes_and_the_console_is_served_from_the_assembly()
+    {
+        using var rest = Client(key: null);
+        var document = await rest.GetAsync("/openapi/v1.json");
+        var paths = document["paths"]!.AsObject().Select(p => p.Key).ToList();
+        Assert.Contains("/v1/collections", paths);
+        Assert.Contains("/v1/collections/{collection}:search", paths);
+        Assert.Contains("/v1/collections/{collection}/faces/{faceId}/thumbnail", paths);
+        Assert.Contains("/v1/collections/{collection}/persons/{personId}", paths);
+
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.Server.HttpAddress) };
+        var page = await http.GetStringAsync("/console/");
+        Assert.Contains("<script type=\"module\" src=\"/console/js/app.js\">", page, StringComparison.Ordinal);
+        using var script = await http.GetAsync("/console/js/views/search.js");
+        Assert.Equal("text/javascript", script.Content.Headers.ContentType!.MediaType);
+        using var missing = await http.GetAsync("/console/js/nothing.js");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_enrol_and_a_search_leave_spans_for_each_stage_and_per_collection_metrics()
+    {
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name.StartsWith("FaceIndex.", StringComparison.Ordinal),
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        using var rest = Client();
+        await rest.PostAsync("/v1/collections", new { name = "rest-telemetry" });
+        await rest.PostAsync("/v1/collections/rest-telemetry/persons/p-20-21/faces", new { image = Rest.Deepface("img20.jpg") });
+        await rest.PostAsync("/v1/collections/rest-telemetry:search", new { image = Rest.Deepface("img21.jpg") });
+
+        var names = spans.Select(s => s.OperationName).ToHashSet();
+        foreach (var stage in new[] { "vision.decode", "vision.detect", "vision.align", "vision.embed", "store.commit", "index.search" })
+        {
+            Assert.Contains(stage, names);
+        }
+
+        Assert.Contains(spans, s => s.OperationName == "index.search" && (string?)s.GetTagItem("faceindex.collection") == "rest-telemetry");
+
+        var (status, _) = await rest.SendAsync(HttpMethod.Get, "/v1/stats");
+        Assert.Equal(200, status);
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.Server.HttpAddress) };
+        http.DefaultRequestHeaders.Add("x-api-key", LoopbackServer.Key);
+        var text = await http.GetStringAsync("/console/metrics");
+        var lines = text.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("faceindex_index_search_duration", StringComparison.Ordinal) && l.Contains("collection=\"rest-telemetry\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("faceindex_collection_faces_enrolled_total", StringComparison.Ordinal) && l.Contains("collection=\"rest-telemetry\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("faceindex_vision_stage_duration", StringComparison.Ordinal) && l.Contains("stage=\"embed\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("faceindex_store_commit_duration", StringComparison.Ordinal));
+    }
+
+    private static string HalfOf(string file)
+    {
+        var bytes = File.ReadAllBytes(Testing.TestPaths.Faces("deepface", file));
+        return Convert.ToBase64String(bytes.AsSpan(0, bytes.Length / 2));
+    }
+
+    private static async Task AssertEmptyAsync(Rest rest, string collection)
+    {
+        var listed = await rest.GetAsync("/v1/collections");
+        var record = listed["collections"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == collection)!;
+        Assert.Equal("0", record["faceCount"]?.ToString() ?? "0");
+        var persons = await rest.GetAsync($"/v1/collections/{collection}/persons");
+        Assert.Empty(persons["persons"]?.AsArray() ?? new JsonArray());
+    }
+}
