@@ -87,9 +87,13 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     [Alias("ReadFeed")]
     Task<ShippedFeed> ReadFeedAsync(long afterPosition, int maxEntries);
 
-    /// <summary>Follower side: appends and applies the primary's entries durably.</summary>
+    /// <summary>
+    /// Follower side: appends and applies the primary's entries durably. <paramref name="from"/> is the
+    /// position the primary read them from; the follower refuses them when it does not hold the log up
+    /// to there (entries in between would be missing).
+    /// </summary>
     [Alias("Append")]
-    Task AppendAsync(IReadOnlyList<ShippedEntry> entries, long term);
+    Task AppendAsync(long from, IReadOnlyList<ShippedEntry> entries, long term);
 
     /// <summary>Primary side: a follower that caught up to <paramref name="position"/> asks to be shipped every entry after it and to join the in-sync set.</summary>
     [Alias("Follow")]

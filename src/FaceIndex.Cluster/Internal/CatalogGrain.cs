@@ -129,6 +129,14 @@ internal sealed class CatalogGrain(
             return layout;
         }
 
+        // Only a primary that membership lists as active may shrink its in-sync set: one that is
+        // stopping or declared dead fails to ship because of itself, and dropping its followers
+        // would leave no in-sync copy to fail over to.
+        if (!ActiveNodes().Contains(current.Primary))
+        {
+            return layout;
+        }
+
         return await UpdateAsync(name, shard, current with { InSync = [.. current.InSync.Where(n => n != node)], Epoch = current.Epoch + 1 }).ConfigureAwait(true);
     }
 

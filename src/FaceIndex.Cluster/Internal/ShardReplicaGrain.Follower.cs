@@ -13,7 +13,7 @@ internal sealed partial class ShardReplicaGrain
     private string? _followReason;
     private long _lag = -1;
 
-    public async Task AppendAsync(IReadOnlyList<ShippedEntry> entries, long term)
+    public async Task AppendAsync(long from, IReadOnlyList<ShippedEntry> entries, long term)
     {
         if (term > ShardLayout.Term)
         {
@@ -25,11 +25,15 @@ internal sealed partial class ShardReplicaGrain
             throw new NotPrimaryException($"Entries of term {term} refused: shard {_shard} of '{_collection}' is at term {ShardLayout.Term} with primary '{ShardLayout.Primary}'.");
         }
 
-        await AppendLocallyAsync(entries).ConfigureAwait(true);
+        await AppendLocallyAsync(from, entries).ConfigureAwait(true);
     }
 
-    /// <summary>Appends the primary's entries that this replica does not hold yet, in one durable commit.</summary>
-    private async Task AppendLocallyAsync(IReadOnlyList<ShippedEntry> entries)
+    /// <summary>
+    /// Appends the primary's entries that this replica does not hold yet, in one durable commit.
+    /// <paramref name="from"/> is where the primary read them: past this replica's position, entries
+    /// in between would be missing (a shipper that outlived a start-over), so they are refused.
+    /// </summary>
+    private async Task AppendLocallyAsync(long from, IReadOnlyList<ShippedEntry> entries)
     {
         await _appendGate.WaitAsync(_stopping.Token).ConfigureAwait(true);
         try
@@ -39,6 +43,11 @@ internal sealed partial class ShardReplicaGrain
             if (have < 0)
             {
                 throw new NodeUnavailableException($"Replica of shard {_shard} of '{_collection}' on '{_node}' has not resolved its position in the primary's log yet.");
+            }
+
+            if (from > have)
+            {
+                throw new NodeUnavailableException($"Replica of shard {_shard} of '{_collection}' on '{_node}' holds the primary's log up to {have}; entries read from {from} would leave a gap.");
             }
 
             var records = new List<ChangeRecord>(entries.Count);
@@ -104,7 +113,7 @@ internal sealed partial class ShardReplicaGrain
             }
 
             _followState = "catching-up";
-            long position = await ResolvePositionAsync(layout).ConfigureAwait(true);
+            long position = await UnderAppendGateAsync(() => ResolvePositionAsync(layout)).ConfigureAwait(true);
             var primary = Replica(layout.Primary);
             while (!_stopping.IsCancellationRequested)
             {
@@ -118,13 +127,13 @@ internal sealed partial class ShardReplicaGrain
                         return;
                     }
 
-                    position = await StartOverAsync(layout).ConfigureAwait(true);
+                    position = await UnderAppendGateAsync(() => StartOverAsync(layout)).ConfigureAwait(true);
                     continue;
                 }
 
                 if (feed.Entries.Count > 0)
                 {
-                    await AppendLocallyAsync(feed.Entries).ConfigureAwait(true);
+                    await AppendLocallyAsync(position, feed.Entries).ConfigureAwait(true);
                     position = feed.Entries[^1].NextPosition;
                 }
 
@@ -150,9 +159,27 @@ internal sealed partial class ShardReplicaGrain
     }
 
     /// <summary>
+    /// Runs <paramref name="resolve"/> (which sets the position this replica holds, or replaces its
+    /// store) with no append in flight, so that an append that was under way cannot move the position
+    /// past entries the new store does not hold.
+    /// </summary>
+    private async Task<long> UnderAppendGateAsync(Func<Task<long>> resolve)
+    {
+        await _appendGate.WaitAsync(_stopping.Token).ConfigureAwait(true);
+        try
+        {
+            return await resolve().ConfigureAwait(true);
+        }
+        finally
+        {
+            _appendGate.Release();
+        }
+    }
+
+    /// <summary>
     /// The position in the primary's log after which this replica continues: its replicated position
     /// when it follows that primary already; the primary's promotion point when this replica's log ends
-    /// exactly where the primary took over from the previous one; otherwise it starts over from empty.
+    /// exactly where the primary took over from the previous one; otherwise it starts over from empty. Under the append gate.
     /// </summary>
     private async Task<long> ResolvePositionAsync(ShardLayout layout)
     {
@@ -186,7 +213,7 @@ internal sealed partial class ShardReplicaGrain
         return await StartOverAsync(layout).ConfigureAwait(true);
     }
 
-    /// <summary>Deletes this replica's store and index and opens an empty one that follows the primary from the start of its log.</summary>
+    /// <summary>Deletes this replica's store and index and opens an empty one that follows the primary from the start of its log. Under the append gate.</summary>
     private async Task<long> StartOverAsync(ShardLayout layout)
     {
         ClusterLog.StartingOver(_logger, _collection, _shard, _node, layout.Primary);

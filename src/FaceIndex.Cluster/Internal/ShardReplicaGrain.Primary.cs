@@ -92,9 +92,17 @@ internal sealed partial class ShardReplicaGrain
                 throw new NotPrimaryException($"Node '{_node}' lost the primary role of shard {_shard} of '{_collection}' before the write was replicated.");
             }
 
-            await progress.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(true);
+            await WakeOrTimeAsync(progress, TimeSpan.FromSeconds(1)).ConfigureAwait(true);
         }
     }
+
+    /// <summary>
+    /// Waits for <paramref name="signal"/> or until <paramref name="timeout"/> has passed, whichever
+    /// comes first, without throwing: the callers look at the state again either way (an idle link or
+    /// a slow follower is not an error here; a follower that does not confirm is found by the ship timeout).
+    /// </summary>
+    private static async Task WakeOrTimeAsync(Task signal, TimeSpan timeout) =>
+        await signal.WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
 
     private void SignalProgress() => Interlocked.Exchange(ref _progress, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
@@ -128,12 +136,59 @@ internal sealed partial class ShardReplicaGrain
                 return false;
             }
 
-            await Volatile.Read(ref _progress).Task.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(true);
+            await WakeOrTimeAsync(Volatile.Read(ref _progress).Task, TimeSpan.FromSeconds(1)).ConfigureAwait(true);
         }
 
         _layout = await Catalog.AddToInSyncAsync(_collection, _shard, node, ShardLayout.Term).ConfigureAwait(true);
         SignalProgress();
         return ShardLayout.InSync.Contains(node);
+    }
+
+    /// <summary>
+    /// At the activation of a primary (a restart of its node before membership declared it dead, or a
+    /// reactivation): the catalog still lists in-sync followers, but no link ships to them. Each is
+    /// asked where it holds this primary's log and shipped from there; one that cannot answer is
+    /// dropped from the in-sync set (it catches up and rejoins), so that writes never wait for a copy
+    /// nobody ships.
+    /// </summary>
+    private async Task ResumeLinksAsync()
+    {
+        var layout = ShardLayout;
+        foreach (var node in layout.InSync)
+        {
+            if (string.Equals(node, _node, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            long position = -1;
+            try
+            {
+                var status = await Replica(node).GetStatusAsync().WaitAsync(_options.ShipTimeout).ConfigureAwait(true);
+                if (status.State == "in-sync" && status.ReplicatedPosition <= Database.Store.FeedEnd)
+                {
+                    position = status.ReplicatedPosition;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                ClusterLog.FollowerDropped(_logger, _collection, _shard, node, ex.Message);
+            }
+
+            if (position < 0)
+            {
+                _layout = await Catalog.RemoveFromInSyncAsync(_collection, _shard, node, layout.Term).ConfigureAwait(true);
+                continue;
+            }
+
+            var link = new FollowerLink(node, position);
+            lock (_linkGate)
+            {
+                _links[node] = link;
+            }
+
+            link.Loop = ShipAsync(link);
+        }
     }
 
     /// <summary>Ships every entry after the follower's position, in order, as the log grows; drops the follower from the in-sync set when it stops confirming.</summary>
@@ -147,7 +202,8 @@ internal sealed partial class ShardReplicaGrain
             while (!link.Stopped && !_stopping.IsCancellationRequested)
             {
                 var wake = link.WakeTask;
-                var read = Database.Store.ReadFeed(Volatile.Read(ref link.Confirmed), FeedPage);
+                long from = Volatile.Read(ref link.Confirmed);
+                var read = Database.Store.ReadFeed(from, FeedPage);
                 if (read.Truncated)
                 {
                     throw new NodeUnavailableException($"The log of the primary no longer covers position {link.Confirmed} of follower '{link.Node}'.");
@@ -155,11 +211,11 @@ internal sealed partial class ShardReplicaGrain
 
                 if (read.Records.Count == 0)
                 {
-                    await wake.WaitAsync(TimeSpan.FromMilliseconds(500)).ConfigureAwait(true);
+                    await WakeOrTimeAsync(wake, TimeSpan.FromMilliseconds(500)).ConfigureAwait(true);
                     continue;
                 }
 
-                await follower.AppendAsync(ToShipped(read.Records), term).WaitAsync(_options.ShipTimeout).ConfigureAwait(true);
+                await follower.AppendAsync(from, ToShipped(read.Records), term).WaitAsync(_options.ShipTimeout).ConfigureAwait(true);
                 Volatile.Write(ref link.Confirmed, read.NextPosition);
                 Database.Store.RetainFeed(RetentionKey(link.Node), read.NextPosition);
                 SignalProgress();
@@ -171,7 +227,11 @@ internal sealed partial class ShardReplicaGrain
             link.Stop();
             try
             {
-                _layout = await Catalog.RemoveFromInSyncAsync(_collection, _shard, link.Node, term).ConfigureAwait(true);
+                // A node that is stopping fails to ship because of itself: its followers stay in sync.
+                if (membership.CurrentSnapshot.GetSiloStatus(localSilo.SiloAddress) == SiloStatus.Active)
+                {
+                    _layout = await Catalog.RemoveFromInSyncAsync(_collection, _shard, link.Node, term).ConfigureAwait(true);
+                }
             }
             catch (Exception inner) when (inner is not OperationCanceledException)
             {

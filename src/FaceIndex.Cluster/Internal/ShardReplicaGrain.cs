@@ -20,6 +20,8 @@ namespace FaceIndex.Cluster.Internal;
 [Reentrant]
 internal sealed partial class ShardReplicaGrain(
     IOptions<ClusterNodeOptions> options,
+    IClusterMembershipService membership,
+    ILocalSiloDetails localSilo,
     ILoggerFactory loggerFactory) : Grain, IShardReplicaGrain, IDisposable
 {
     private const int FeedPage = 1024;
@@ -62,6 +64,11 @@ internal sealed partial class ShardReplicaGrain(
         }
 
         ResolveAppliedAtOpen();
+        if (IsPrimary)
+        {
+            await ResumeLinksAsync().ConfigureAwait(true);
+        }
+
         ClusterLog.ReplicaOpened(_logger, _collection, _shard, _node, IsPrimary);
         StartFollowing();
     }
