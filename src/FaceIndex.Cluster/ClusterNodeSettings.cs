@@ -85,6 +85,10 @@ public static class ClusterNodeHosting
             silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
             silo.Services.AddRedisGrainStorage(ClusterHosting.CatalogStorage, o => o.ConfigurationOptions = redis.Clone());
             silo.AddFaceIndexCluster(options);
+
+            // Failure detection: Orleans' ClusterMembershipOptions from Cluster:Membership (for example
+            // ProbeTimeout, NumMissedProbesLimit, NumVotesForDeathDeclaration); Orleans' defaults otherwise.
+            silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Cluster:Membership"));
         });
         builder.Services.AddSingleton(sp => new FaceCluster(
             sp.GetRequiredService<IGrainFactory>(),

@@ -179,6 +179,32 @@ public sealed class FaceCluster(IGrainFactory grains, ClusterNodeOptions options
         return [.. pages.SelectMany(p => p).OrderBy(p => p.PersonId, StringComparer.Ordinal).Take(count)];
     }
 
+    /// <summary>
+    /// Every node membership knows, in name order: a node that restarted is listed once, as its newest
+    /// incarnation (the older ones are dead).
+    /// </summary>
+    public async Task<IReadOnlyList<NodeStatus>> GetNodesAsync()
+    {
+        var entries = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false).ConfigureAwait(false);
+        var newest = new Dictionary<string, MembershipEntry>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (!newest.TryGetValue(entry.SiloName, out var seen) || entry.StartTime > seen.StartTime)
+            {
+                newest[entry.SiloName] = entry;
+            }
+        }
+
+        var nodes = new List<NodeStatus>(newest.Count);
+        foreach (var entry in newest.Values)
+        {
+            nodes.Add(new NodeStatus(entry.SiloName, NodeStatus.Describe(entry.Status), entry.SiloAddress.Endpoint.ToString(), new DateTimeOffset(DateTime.SpecifyKind(entry.StartTime, DateTimeKind.Utc))));
+        }
+
+        nodes.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return nodes;
+    }
+
     /// <summary>Every replica of a collection: role, state, counts and lag; a replica that does not answer is "down".</summary>
     public async Task<IReadOnlyList<ReplicaStatus>> GetStatusAsync(string collection)
     {

@@ -62,6 +62,10 @@ public sealed class ClusterTests
             Assert.Equal(single1.OrderBy(s => s.Item1).ThenBy(s => s.Item2, StringComparer.Ordinal), hits.Select(h => (h.Score, h.PersonId)).OrderBy(s => s.Score).ThenBy(s => s.PersonId, StringComparer.Ordinal));
         }
 
+        var nodes = await fixture.Faces.GetNodesAsync();
+        Assert.Equal(fixture.Cluster.Silos.Select(s => s.Name).Order(StringComparer.Ordinal), nodes.Select(n => n.Name));
+        Assert.All(nodes, n => Assert.Equal("active", n.Status));
+
         var persons = await fixture.Faces.ListPersonsAsync("gallery", null, 1000);
         Assert.Equal(60, persons.Count);
         Assert.Equal(persons.Select(p => p.PersonId).Order(StringComparer.Ordinal), persons.Select(p => p.PersonId));
@@ -133,6 +137,8 @@ public sealed class ClusterTests
 
         var layouts = await fixture.Faces.GetLayoutAsync("site");
         Assert.All(layouts.Shards, s => Assert.NotEqual(victimName, s.Primary));
+        Assert.Equal("dead", (await fixture.Faces.GetNodesAsync()).Single(n => n.Name == victimName).Status);
+        Assert.Contains(await fixture.Faces.GetStatusAsync("site"), r => r.Node == victimName && r.State == "down");
 
         // The node returns: its replicas catch up and rejoin; every copy of a shard holds the same faces.
         var returned = await fixture.Cluster.StartSiloAsync(fixture.Cluster.Silos.Count, fixture.Cluster.Options);
@@ -153,6 +159,7 @@ public sealed class ClusterTests
         }
 
         Assert.All(status, r => Assert.Equal("in-sync", r.State));
+        Assert.All(await fixture.Faces.GetNodesAsync(), n => Assert.Equal("active", n.Status));
         foreach (var group in status.GroupBy(r => r.Shard))
         {
             Assert.Single(group.Select(r => r.Faces).Distinct());

@@ -15,7 +15,7 @@ namespace FaceIndex.Server.Services;
 /// searches fan out to every shard. Clustering jobs are not available in cluster mode.
 /// </summary>
 [BindServiceMethod(typeof(ClusterFaceIndexService), nameof(BindService))]
-internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime runtime, IOptions<ServerOptions> options) : V1.FaceIndex.FaceIndexBase
+internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime runtime, Orleans.Runtime.ILocalSiloDetails node, IOptions<ServerOptions> options) : V1.FaceIndex.FaceIndexBase
 {
     private readonly ServerOptions _options = options.Value;
 
@@ -238,6 +238,84 @@ internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime
         foreach (long id in deleted)
         {
             response.DeletedFaceIds.Add((ulong)id);
+        }
+
+        return response;
+    }
+
+    /// <summary>
+    /// The counts of the collections the caller may see, summed over their shards (one in-sync copy of
+    /// each), with the cluster's nodes and every replica: role, state, counts and lag.
+    /// </summary>
+    public override async Task<V1.StatsResponse> Stats(V1.StatsRequest request, ServerCallContext context)
+    {
+        var caller = Caller.Of(context);
+        var index = runtime.Database.IndexOptions;
+        var response = new V1.StatsResponse
+        {
+            ModelVersion = runtime.Pipeline.ModelVersion,
+            ExecutionProvider = runtime.Pipeline.ExecutionProvider.ToString(),
+            DefaultThreshold = runtime.MatchThreshold,
+            VerifyThreshold = runtime.VerifyThreshold,
+            Index = new V1.IndexParameters { M = index.M, EfConstruction = index.EfConstruction, EfSearch = index.EfSearch, ExactBelow = runtime.ExactSearchBelow },
+            Cluster = new V1.ClusterStatus { Node = node.Name },
+        };
+
+        foreach (var member in await Call(cluster.GetNodesAsync).ConfigureAwait(false))
+        {
+            response.Cluster.Nodes.Add(new V1.ClusterNode
+            {
+                Name = member.Name,
+                Status = member.Status,
+                Address = member.Address,
+                StartedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(member.StartedAt),
+            });
+        }
+
+        IReadOnlyList<string> names;
+        if (string.IsNullOrEmpty(request.Collection))
+        {
+            names = [.. (await Call(cluster.ListCollectionsAsync).ConfigureAwait(false)).Select(l => l.Name).Where(caller.MaySee)];
+        }
+        else
+        {
+            names = [Collection(request.Collection, context, write: false)];
+        }
+
+        foreach (var name in names)
+        {
+            var replicas = await Call(() => cluster.GetStatusAsync(name)).ConfigureAwait(false);
+            response.Collections++;
+            foreach (var shard in replicas.GroupBy(r => r.Shard).OrderBy(g => g.Key))
+            {
+                // The shard's counts from its primary, or from another copy that is in sync.
+                var counted = shard.FirstOrDefault(r => r.Role == "primary" && r.State == "in-sync") ?? shard.FirstOrDefault(r => r.State == "in-sync");
+                if (counted is not null)
+                {
+                    response.Faces += counted.Faces;
+                    response.Persons += counted.Persons;
+                    response.IndexedFaces += counted.Indexed;
+                    response.PendingFaces += counted.Pending;
+                }
+
+                foreach (var replica in shard.OrderBy(r => r.Role == "primary" ? 0 : 1).ThenBy(r => r.Node, StringComparer.Ordinal))
+                {
+                    response.Cluster.Replicas.Add(new V1.ShardReplica
+                    {
+                        Collection = name,
+                        Shard = replica.Shard,
+                        Node = replica.Node,
+                        Role = replica.Role,
+                        State = replica.State,
+                        Faces = replica.Faces,
+                        IndexedFaces = replica.Indexed,
+                        PendingFaces = replica.Pending,
+                        LagBytes = replica.Lag,
+                        LogPosition = replica.LastPosition,
+                        Reason = replica.Reason ?? string.Empty,
+                    });
+                }
+            }
         }
 
         return response;
