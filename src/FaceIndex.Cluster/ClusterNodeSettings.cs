@@ -83,7 +83,14 @@ public static class ClusterNodeHosting
             silo.Configure<SiloOptions>(o => o.SiloName = settings.Node);
             silo.ConfigureEndpoints(IPAddress.Parse(settings.AdvertisedAddress), settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: false);
             silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
-            silo.Services.AddRedisGrainStorage(ClusterHosting.CatalogStorage, o => o.ConfigurationOptions = redis.Clone());
+            // The catalog is stored with Orleans' own serializer (the layouts are [GenerateSerializer]
+            // types): the default JSON serializer writes the runtime types of read-only lists, which
+            // it cannot read back.
+            silo.Services.AddRedisGrainStorage(ClusterHosting.CatalogStorage, storage => storage.Configure<Orleans.Serialization.Serializer>((o, serializer) =>
+            {
+                o.ConfigurationOptions = redis.Clone();
+                o.GrainStorageSerializer = new Orleans.Storage.OrleansGrainStorageSerializer(serializer);
+            }));
             silo.AddFaceIndexCluster(options);
 
             // Failure detection: Orleans' ClusterMembershipOptions from Cluster:Membership (for example

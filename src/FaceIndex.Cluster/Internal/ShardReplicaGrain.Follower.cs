@@ -109,6 +109,8 @@ internal sealed partial class ShardReplicaGrain
             if (IsPrimary || layout.InSync.Contains(_node))
             {
                 _followState = "in-sync";
+                _followReason = null;
+                _lag = 0;
                 return;
             }
 
