@@ -321,6 +321,9 @@ internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime
         return response;
     }
 
+    public override Task<V1.VerifyResponse> Verify(V1.VerifyRequest request, ServerCallContext context) =>
+        throw new RpcException(new Status(StatusCode.Unimplemented, "Verify is not available in cluster mode yet; Search with the image (top_k 1) finds the closest enrolled person instead."));
+
     public override Task<V1.Operation> StartClustering(V1.StartClusteringRequest request, ServerCallContext context) =>
         throw new RpcException(new Status(StatusCode.FailedPrecondition, "Clustering jobs are not available in cluster mode; run them on a single-node server."));
 
