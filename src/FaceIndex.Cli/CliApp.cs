@@ -33,7 +33,14 @@ public static class CliApp
         root.Add(Commands.ClusterStatusCommand.Create(console));
         root.Add(Commands.ClusterCommand.Create(console));
         root.Add(Commands.RepairCommand.Create(console));
+        var parse = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = console.Profile.Out.Writer, Error = console.Profile.Out.Writer };
-        return await root.Parse(args).InvokeAsync(invocation, ct).ConfigureAwait(false);
+        if (Commands.ImportCommand.HandlesTermination(parse.CommandResult.Command))
+        {
+            // Import drains its streams and writes its report on Ctrl-C; System.CommandLine would end it after 2 s.
+            invocation.ProcessTerminationTimeout = null;
+        }
+
+        return await parse.InvokeAsync(invocation, ct).ConfigureAwait(false);
     }
 }

@@ -7,6 +7,8 @@ using FaceIndex.Server.Services;
 using FaceIndex.Storage;
 using FaceIndex.Vision;
 using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -87,11 +89,14 @@ public static class FaceIndexServer
         services.AddOptions<VisionOptions>()
             .PostConfigure<IOptions<StorageOptions>>((vision, storage) => vision.ThumbnailQuality = storage.Value.KeepThumbnails ? FaceThumbnails.Quality : 0);
         services.AddSingleton<CallInterceptor>();
-        services.AddSingleton<ApiKeyInterceptor>();
+        services.AddSingleton<ApiKeyTable>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization(CollectionAccess.AddPolicies);
+        services.AddSingleton<IAuthorizationHandler, CollectionAccessHandler>();
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<CallInterceptor>();
-            grpc.Interceptors.Add<ApiKeyInterceptor>();
             grpc.EnableDetailedErrors = false;
         }).AddJsonTranscoding(transcoding => transcoding.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.ErrorInfo.Descriptor));
         services.AddGrpcSwagger();
@@ -197,20 +202,28 @@ public static class FaceIndexServer
             app.UseMetricServer(server.MetricsPort, "/metrics", metrics.Registry);
         }
 
-        if (app.Services.GetService<Cluster.FaceCluster>() is not null)
+        // API keys: the FaceIndex API (gRPC and REST) and the console's metrics require a caller when
+        // authentication is on; health, reflection, OpenAPI and the console's files stay open. A
+        // cluster node serves the same API over the cluster, with the same keys.
+        app.UseAuthentication();
+        app.UseAuthorization();
+        bool auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Enabled;
+        var api = app.Services.GetService<Cluster.FaceCluster>() is not null
+            ? app.MapGrpcService<ClusterFaceIndexService>()
+            : app.MapGrpcService<FaceIndexService>();
+        if (auth)
         {
-            app.MapGrpcService<ClusterFaceIndexService>();
-        }
-        else
-        {
-            app.MapGrpcService<FaceIndexService>();
+            api.RequireAuthorization(CollectionAccess.Caller);
         }
 
         if (server.HttpPort > 0)
         {
             app.UseSwagger(swagger => swagger.RouteTemplate = "openapi/{documentName}.json");
-            var keys = app.Services.GetRequiredService<ApiKeyInterceptor>();
-            app.MapConsole(keys.Refusal, metrics.Registry);
+            var metricsEndpoint = app.MapConsole(metrics.Registry);
+            if (auth)
+            {
+                metricsEndpoint.RequireAuthorization(CollectionAccess.Caller);
+            }
         }
 
         app.MapGrpcService<HealthServiceImpl>();

@@ -162,8 +162,18 @@ public sealed class DiskTroubleTests(ITestOutputHelper output)
     {
         foreach (var (faceId, vector) in acknowledged)
         {
-            var reply = await client.SearchAsync(new SearchRequest { Vector = new V1.FaceVector { Data = vector, ModelVersion = model }, TopK = 5, Threshold = 0.1f, Ef = 256 });
-            Assert.Contains(reply.Faces[0].Matches, m => (long)m.FaceId == faceId);
+            var probe = new V1.FaceVector { Data = vector, ModelVersion = model };
+            var reply = await client.SearchAsync(new SearchRequest { Vector = probe, TopK = 5, Threshold = 0.1f, Ef = 256 });
+            if (!reply.Faces[0].Matches.Any(m => (long)m.FaceId == faceId))
+            {
+                // Say whether the face is lost or stored but not found, and what the index holds.
+                var stats = await client.StatsAsync(new StatsRequest { Collection = "default" });
+                var wide = await client.SearchAsync(new SearchRequest { Vector = probe, TopK = 100, Threshold = 4, Ef = 1000 });
+                var nearest = string.Join(", ", reply.Faces[0].Matches.Select(m => $"{m.FaceId}@{m.Distance:F4}"));
+                Assert.Fail(
+                    $"acknowledged face {faceId} not found: nearest {nearest}; in the top 100 at ef 1000: {wide.Faces[0].Matches.Any(m => (long)m.FaceId == faceId)}; " +
+                    $"{acknowledged.Count} acknowledged, {stats.Faces} stored, {stats.IndexedFaces} in the graph, {stats.PendingFaces} pending");
+            }
         }
     }
 

@@ -1,10 +1,13 @@
+using Google.Protobuf;
+
 namespace FaceIndex.CrashTests;
 
 /// <summary>
 /// What the clients were told: every face whose enrol was acknowledged (with its vector when the
 /// client sent one), every face whose delete was acknowledged, and the deletes still in flight.
 /// Face ids are never reused, so a delete wins over a late-processed enrol reply of the same id.
-/// Thread-safe.
+/// Enrols the client cancelled after sending are "undecided": the store may or may not hold them,
+/// and when it does they must be searchable like any other face. Thread-safe.
 /// </summary>
 internal sealed class Ledger
 {
@@ -16,6 +19,30 @@ internal sealed class Ledger
     /// <summary>Persons with a DeletePerson in flight: any of their faces may be gone when it was applied before the kill.</summary>
     private readonly Dictionary<string, int> _personDeletesInFlight = new(StringComparer.Ordinal);
     private readonly List<long> _liveList = [];
+
+    /// <summary>Every vector sent, by the key in its face's "v" tag (the live check searches with it).</summary>
+    private readonly Dictionary<string, ByteString> _vectors = new(StringComparer.Ordinal);
+
+    /// <summary>Vectors of enrols cancelled by the client before an answer, not yet seen in the store.</summary>
+    private readonly HashSet<ByteString> _undecided = [];
+
+    /// <summary>Vectors of cancelled enrols that the store was seen to hold.</summary>
+    private readonly HashSet<ByteString> _cancelledStored = [];
+
+    /// <summary>Enrols the client cancelled (deadline or token) before their answer came.</summary>
+    public long CancelledEnrols { get; private set; }
+
+    /// <summary>Cancelled enrols that the store holds all the same (seen in an offline read or by the live server).</summary>
+    public long CancelledStored
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _cancelledStored.Count;
+            }
+        }
+    }
 
     /// <summary>Enrols acknowledged over all runs (faces).</summary>
     public long AcknowledgedFaces { get; private set; }
@@ -35,6 +62,50 @@ internal sealed class Ledger
             {
                 return _live.Count;
             }
+        }
+    }
+
+    /// <summary>Registers a vector about to be enrolled; returns the key its face carries in the "v" tag.</summary>
+    public string NewVector(ByteString data)
+    {
+        lock (_gate)
+        {
+            var key = _vectors.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            _vectors[key] = data;
+            return key;
+        }
+    }
+
+    /// <summary>The vector sent under <paramref name="key"/>.</summary>
+    public bool TryGetVector(string key, out ByteString data)
+    {
+        lock (_gate)
+        {
+            return _vectors.TryGetValue(key, out data!);
+        }
+    }
+
+    /// <summary>An enrol of <paramref name="vector"/> was cancelled by its client before the answer: it may or may not be stored.</summary>
+    public void Undecided(ByteString vector)
+    {
+        lock (_gate)
+        {
+            CancelledEnrols++;
+            _undecided.Add(vector);
+        }
+    }
+
+    /// <summary>True when <paramref name="vector"/> was sent by an enrol that its client cancelled; a stored one is counted in <see cref="CancelledStored"/>.</summary>
+    public bool SeenStored(ByteString vector)
+    {
+        lock (_gate)
+        {
+            if (_undecided.Remove(vector))
+            {
+                _cancelledStored.Add(vector);
+            }
+
+            return _cancelledStored.Contains(vector);
         }
     }
 

@@ -29,27 +29,52 @@ public sealed class AccessTests
         var client = host.Client;
         var enroll = Deepface.Enroll("p-8-9", "img8.jpg");
 
+        // Refused by the authentication scheme before the service: the same rich error as a refusal from inside it.
         var none = await Assert.ThrowsAsync<RpcException>(() => client.EnrollAsync(enroll).ResponseAsync);
-        Assert.Equal(StatusCode.Unauthenticated, none.StatusCode);
+        AssertRefused(none, StatusCode.Unauthenticated, "UNAUTHENTICATED", "requires an API key");
         var wrong = await Assert.ThrowsAsync<RpcException>(() => client.EnrollAsync(enroll, Key("not-a-valid-key-at-all")).ResponseAsync);
-        Assert.Equal(StatusCode.Unauthenticated, wrong.StatusCode);
+        AssertRefused(wrong, StatusCode.Unauthenticated, "UNAUTHENTICATED", "The API key is not valid.");
+        var stream = client.EnrollStream(Key("not-a-valid-key-at-all"));
+        var streamRefused = await Assert.ThrowsAsync<RpcException>(() => stream.ResponseStream.MoveNext(CancellationToken.None));
+        AssertRefused(streamRefused, StatusCode.Unauthenticated, "UNAUTHENTICATED", "The API key is not valid.");
 
         Assert.Single((await client.EnrollAsync(enroll, Key(WriterKey))).Faces);
         var bearer = new Metadata { { "authorization", "Bearer " + ReaderKey } };
         Assert.Equal("p-8-9", (await client.SearchAsync(new SearchRequest { Image = Deepface.Bytes("img9.jpg") }, bearer)).Faces[0].Matches[0].PersonId);
 
         var readOnly = await Assert.ThrowsAsync<RpcException>(() => client.EnrollAsync(Deepface.Enroll("p-16-17", "img16.jpg"), Key(ReaderKey)).ResponseAsync);
-        Assert.Equal(StatusCode.PermissionDenied, readOnly.StatusCode);
+        AssertRefused(readOnly, StatusCode.PermissionDenied, "PERMISSION_DENIED", "read-only");
         var outOfScope = await Assert.ThrowsAsync<RpcException>(() => client.SearchAsync(new SearchRequest { Image = Deepface.Bytes("img9.jpg") }, Key(LobbyKey)).ResponseAsync);
-        Assert.Equal(StatusCode.PermissionDenied, outOfScope.StatusCode);
+        AssertRefused(outOfScope, StatusCode.PermissionDenied, "PERMISSION_DENIED", "may not use collection 'default'");
+        var deleteOutOfScope = await Assert.ThrowsAsync<RpcException>(() => client.DeletePersonAsync(new DeletePersonRequest { PersonId = "p-8-9" }, Key(LobbyKey)).ResponseAsync);
+        AssertRefused(deleteOutOfScope, StatusCode.PermissionDenied, "PERMISSION_DENIED", "may not use collection 'default'");
 
         await client.CreateCollectionAsync(new CreateCollectionRequest { Name = "lobby" }, Key(LobbyKey));
         var listed = await client.ListCollectionsAsync(new ListCollectionsRequest(), Key(LobbyKey));
         Assert.Equal(["lobby"], listed.Collections.Select(c => c.Name));
 
-        // Health stays open for load balancers.
+        // Stats without a collection counts only what the key may see.
+        Assert.Equal(1, (await client.StatsAsync(new StatsRequest(), Key(LobbyKey))).Collections);
+        Assert.Equal(2, (await client.StatsAsync(new StatsRequest(), Key(ReaderKey))).Collections);
+
+        // Health and reflection stay open (load balancers, grpcurl's discovery).
         var health = new Health.HealthClient(host.Channel);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
+        using var reflection = new ServerReflection.ServerReflectionClient(host.Channel).ServerReflectionInfo();
+        await reflection.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+        Assert.True(await reflection.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Contains(reflection.ResponseStream.Current.ListServicesResponse.Service, s => s.Name == "faceindex.v1.FaceIndex");
+        await reflection.RequestStream.CompleteAsync();
+    }
+
+    private static void AssertRefused(RpcException error, StatusCode code, string reason, string message)
+    {
+        Assert.Equal(code, error.StatusCode);
+        Assert.Contains(message, error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(reason, error.Trailers.GetValue("faceindex-reason"));
+        var info = error.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>();
+        Assert.Equal(reason, info?.Reason);
+        Assert.Equal("faceindex.dev", info?.Domain);
     }
 
     [Fact]

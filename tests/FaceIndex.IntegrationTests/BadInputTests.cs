@@ -135,6 +135,9 @@ public sealed class BadInputTests(GalleryFixture gallery) : IClassFixture<Galler
     {
         Assert.Equal(code, error.StatusCode);
         Assert.Equal(reason, error.Trailers.GetValue("faceindex-reason"));
+        var info = error.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>();
+        Assert.Equal(reason, info?.Reason);
+        Assert.Equal("faceindex.dev", info?.Domain);
         Assert.False(string.IsNullOrWhiteSpace(error.Status.Detail));
         Assert.DoesNotContain("   at ", error.Status.Detail);
     }

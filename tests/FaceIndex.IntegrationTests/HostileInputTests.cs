@@ -367,6 +367,9 @@ public sealed class HostileInputTests(GalleryFixture gallery, ITestOutputHelper 
     {
         Assert.Equal(code, error.StatusCode);
         Assert.Equal(reason, error.Trailers.GetValue("faceindex-reason"));
+        var info = error.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>();
+        Assert.Equal(reason, info?.Reason);
+        Assert.Equal("faceindex.dev", info?.Domain);
         Assert.Contains(message, error.Status.Detail);
         Assert.DoesNotContain("   at ", error.Status.Detail);
     }

@@ -1,5 +1,11 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
 using FaceIndex.Protocol.V1;
 using FaceIndex.Testing;
+using Google.Protobuf;
+using Grpc.Core;
 
 namespace FaceIndex.IntegrationTests;
 
@@ -83,5 +89,225 @@ public sealed class ImportTests
         var refused = await ConsoleCapture.RunAsync(["search", TestPaths.Faces("deepface", "img19.jpg"), "--server", host.Address, "--collection", "absent"]);
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("NotFound", refused.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Interrupted_import_process_exits_130_with_its_summary_and_report_and_a_resume_leaves_every_face_searchable()
+    {
+        using var dir = TestPaths.NewTempDirectory();
+        await using var host = await ServerHost.StartOnLoopbackAsync(Path.Combine(dir.Path, "data"));
+
+        // Every deepface identity twice (as "a-" and "b-" persons): 54 images, sent one at a time so that the interrupt lands mid-import.
+        var root = Path.Combine(dir.Path, "people");
+        var imageOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var copy in new[] { "a-", "b-" })
+        {
+            foreach (var (person, files) in Deepface.People)
+            {
+                Directory.CreateDirectory(Path.Combine(root, copy + person));
+                foreach (var file in files)
+                {
+                    var source = TestPaths.Faces("deepface", file);
+                    File.CreateSymbolicLink(Path.Combine(root, copy + person, file), source);
+                    imageOf[Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(source)))] = source;
+                }
+            }
+        }
+
+        int images = 2 * Deepface.People.Values.Sum(f => f.Length);
+        var state = Path.Combine(dir.Path, "import.state");
+        var report = Path.Combine(dir.Path, "report.csv");
+        string[] args = ["import", root, "--server", host.Address, "--collection", "staff", "--create-collection", "--state", state, "--report", report, "--parallel", "1", "--in-flight", "1"];
+
+        // The real faceindex process, sent SIGINT (what Ctrl-C sends) once three images are stored.
+        // env --default-signal undoes the SIGINT that a non-interactive shell's background job inherits ignored.
+        var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("--default-signal=INT");
+        info.ArgumentList.Add("dotnet");
+        info.ArgumentList.Add(typeof(Cli.CliApp).Assembly.Location);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var import = Process.Start(info)!;
+        var stdout = import.StandardOutput.ReadToEndAsync();
+        var stderr = import.StandardError.ReadToEndAsync();
+        // A dedicated thread watches the state file and sends the signal: the test host also runs the
+        // server, whose inference keeps the thread pool busy, and a pooled poll was seen to notice the
+        // third stored image only after the import had finished.
+        string? signalled = null;
+        var watcher = new Thread(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            while (!import.HasExited && (!File.Exists(state) || ReadShared(state).Length < 3) && clock.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                Thread.Sleep(5);
+            }
+
+            if (!import.HasExited && File.Exists(state))
+            {
+                using var kill = Process.Start("kill", ["-INT", import.Id.ToString(CultureInfo.InvariantCulture)]);
+                kill.WaitForExit();
+                signalled = $"SIGINT at {clock.Elapsed.TotalSeconds:F1} s with {ReadShared(state).Length} images stored";
+            }
+        })
+        { IsBackground = true, Name = "import interrupter" };
+        watcher.Start();
+        watcher.Join(TimeSpan.FromSeconds(90));
+        Assert.True(signalled is not null, "the import ended, or stored nothing within 60 s, before the interrupt: " + await stdout);
+
+        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            await import.WaitForExitAsync(wait.Token);
+        }
+
+        string output = await stdout + await stderr;
+        Assert.True(import.ExitCode == 130, $"exit {import.ExitCode} ({signalled}):\n{output}");
+        Assert.Contains("Interrupted after", output, StringComparison.Ordinal);
+        Assert.Contains("To resume, run the same command again", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(report), "no report after the interrupt");
+        int stored = ReadShared(state).Length;
+        Assert.InRange(stored, 3, images - 1);
+        Assert.Contains($"{stored:N0} stored", output, StringComparison.Ordinal);
+
+        // The resume sends only what is not in the state file, and ends with every image stored.
+        var resumed = await ConsoleCapture.RunAsync(args);
+        Assert.True(resumed.ExitCode == 0, resumed.Text);
+        Assert.Equal(images, (await host.Client.StatsAsync(new StatsRequest { Collection = "staff" })).Faces);
+        Assert.Equal(images, ReadShared(state).Length);
+
+        // Stored means searchable: each stored face is among the matches of a search with its own image.
+        int checkedFaces = 0;
+        foreach (var person in Deepface.People.Keys.SelectMany(p => new[] { "a-" + p, "b-" + p }))
+        {
+            var record = await host.Client.GetPersonAsync(new GetPersonRequest { Collection = "staff", PersonId = person });
+            foreach (var face in record.Faces)
+            {
+                var image = imageOf[Convert.ToHexStringLower(face.ContentSha256.Span)];
+                var reply = await host.Client.SearchAsync(new SearchRequest { Collection = "staff", Image = ByteString.CopyFrom(await File.ReadAllBytesAsync(image)), TopK = 10 });
+                Assert.True(
+                    reply.Faces.SelectMany(f => f.Matches).Any(m => m.FaceId == face.FaceId),
+                    $"face {face.FaceId} of {person} ({Path.GetFileName(image)}) is stored but a search with its image does not find it");
+                checkedFaces++;
+            }
+        }
+
+        Assert.Equal(images, checkedFaces);
+    }
+
+    [Fact]
+    public async Task Twenty_enrol_streams_cancelled_mid_stream_leave_every_stored_face_searchable_by_its_vector()
+    {
+        // Issue 11's scale scenario: 20 EnrollStreams of 400 vector enrolments, each cancelled by the client part-way.
+        using var dir = TestPaths.NewTempDirectory();
+        await using var host = await ServerHost.StartOnLoopbackAsync(Path.Combine(dir.Path, "data"));
+        await host.Client.CreateCollectionAsync(new CreateCollectionRequest { Name = "bulk" });
+        string model = (await host.Client.StatsAsync(new StatsRequest { Collection = "bulk" })).ModelVersion;
+        var vectors = new ConcurrentDictionary<string, ByteString>(StringComparer.Ordinal);
+        const int Streams = 20;
+        const int PerStream = 400;
+        const int Persons = 50;
+
+        await Task.WhenAll(Enumerable.Range(0, Streams).Select(stream => Task.Run(async () =>
+        {
+            var random = new Random(1100 + stream);
+            using var cancel = new CancellationTokenSource();
+            using var call = host.Client.EnrollStream(cancellationToken: cancel.Token);
+            int answered = 0;
+            int cancelAfter = 20 + random.Next(150);
+            var reader = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var _ in call.ResponseStream.ReadAllAsync(cancel.Token))
+                    {
+                        if (Interlocked.Increment(ref answered) == cancelAfter)
+                        {
+                            await cancel.CancelAsync();
+                        }
+                    }
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+                {
+                    // The client's cancel.
+                }
+            });
+            try
+            {
+                for (int i = 0; i < PerStream; i++)
+                {
+                    var key = string.Create(CultureInfo.InvariantCulture, $"{stream}-{i}");
+                    var data = ByteString.CopyFrom(RandomUnitCode(random));
+                    vectors[key] = data;
+                    var request = new EnrollRequest { Collection = "bulk", PersonId = "p" + (i % Persons).ToString(CultureInfo.InvariantCulture), Vector = new Protocol.V1.FaceVector { Data = data, ModelVersion = model } };
+                    request.Tags["key"] = key;
+                    await call.RequestStream.WriteAsync(request, cancel.Token);
+                }
+
+                await call.RequestStream.CompleteAsync();
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or RpcException or InvalidOperationException)
+            {
+                // Cancelled mid-stream: the writes in flight may or may not be stored.
+            }
+
+            await reader;
+        })));
+
+        // Every stored face, through ListPersons and GetPerson, is found by a search with its own vector.
+        var stored = new List<Face>();
+        string token = "";
+        do
+        {
+            var page = await host.Client.ListPersonsAsync(new ListPersonsRequest { Collection = "bulk", PageSize = 1000, PageToken = token });
+            foreach (var person in page.Persons)
+            {
+                stored.AddRange((await host.Client.GetPersonAsync(new GetPersonRequest { Collection = "bulk", PersonId = person.PersonId })).Faces);
+            }
+
+            token = page.NextPageToken;
+        }
+        while (token.Length > 0);
+
+        Assert.InRange(stored.Count, Streams * 20, Streams * PerStream);
+        var lost = new List<string>();
+        foreach (var face in stored)
+        {
+            var reply = await host.Client.SearchAsync(new SearchRequest { Collection = "bulk", Vector = new Protocol.V1.FaceVector { Data = vectors[face.Tags["key"]], ModelVersion = model }, TopK = 3 });
+            if (!reply.Faces.SelectMany(f => f.Matches).Any(m => m.FaceId == face.FaceId))
+            {
+                lost.Add(face.Tags["key"]);
+            }
+        }
+
+        Assert.True(lost.Count == 0, $"{lost.Count} of {stored.Count} stored faces are not found by a search with their own vector (first: {string.Join(", ", lost.Take(5))})");
+    }
+
+    /// <summary>The lines of a file that another process is appending to.</summary>
+    private static string[] ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    /// <summary>A random unit face code (Gaussian components, normalised, quantized).</summary>
+    private static byte[] RandomUnitCode(Random random)
+    {
+        var x = new float[Core.FaceVector.Dimensions];
+        double norm = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)(Math.Sqrt(-2 * Math.Log(1.0 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+            norm += x[i] * x[i];
+        }
+
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] /= (float)Math.Sqrt(norm);
+        }
+
+        return Core.Quantizer.QuantizeUnit(x).AsBytes().ToArray();
     }
 }

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
 using FaceIndex.Cli.Import;
 using FaceIndex.Protocol.V1;
 using Grpc.Core;
@@ -10,10 +12,27 @@ namespace FaceIndex.Cli.Commands;
 /// <summary>
 /// <c>faceindex import PATH --server URL</c>: bulk enrolment from a folder per person or a CSV manifest,
 /// over parallel EnrollStream calls, with a progress bar, a resumable state file and a failure report.
-/// Exit code 0 when every item was stored (or was already), 1 when some failed (see the report), 2 on an error.
+/// Exit code 0 when every item was stored (or was already), 1 when some failed (see the report), 2 on an error,
+/// 130 when interrupted (Ctrl-C or SIGINT; 143 for SIGTERM).
 /// </summary>
+/// <remarks>
+/// An interruption is graceful: the first Ctrl-C (SIGINT or SIGTERM) stops sending and waits up to
+/// <c>--drain-timeout</c> for the answers of the images in flight, a second one stops waiting, a third
+/// ends the process at once. The state file, the report and a summary line are written either way.
+/// The verb handles the signals itself (<see cref="HandlesTermination"/>), not System.CommandLine, whose
+/// handler would end the invocation two seconds after the first signal.
+/// </remarks>
 internal static class ImportCommand
 {
+    /// <summary>Exit code of an import interrupted by Ctrl-C, SIGINT or the caller's cancellation (as shells report SIGINT).</summary>
+    public const int ExitInterrupted = 130;
+
+    /// <summary>Exit code of an import interrupted by SIGTERM (as shells report SIGTERM).</summary>
+    public const int ExitTerminated = 143;
+
+    /// <summary>True for the import verb: it handles Ctrl-C and SIGTERM itself.</summary>
+    public static bool HandlesTermination(Command command) => command.Name == "import" && command.Parents.OfType<RootCommand>().Any();
+
     public static Command Create(IAnsiConsole console)
     {
         var source = new Argument<string>("PATH") { Description = "A folder with one sub-folder per person (its name is the person id), or a CSV manifest: person_id,path[,tags] (tags as key=value;key=value)" };
@@ -24,6 +43,7 @@ internal static class ImportCommand
         var statePath = new Option<string?>("--state") { Description = "State file that makes a re-run skip what is stored (default: ./.faceindex/import-<hash>.state)" };
         var reportPath = new Option<string>("--report") { Description = "CSV report of the images that failed and why", DefaultValueFactory = _ => "import-report.csv" };
         var maxBytes = new Option<long>("--max-bytes") { Description = "Largest image file sent; larger ones are reported (the server refuses messages over Server:MaxMessageBytes)", DefaultValueFactory = _ => 16L << 20 };
+        var drain = new Option<double>("--drain-timeout") { Description = "Seconds to wait, after Ctrl-C, for the answers of the images in flight (a second Ctrl-C stops waiting)", DefaultValueFactory = _ => 5 };
         var server = new ServerClientOptions();
         var import = new Command("import", "Enrol many images: a folder per person or a CSV manifest, streamed to the server in parallel; resumable and idempotent, with a report of the failures.");
         import.Add(source);
@@ -34,6 +54,7 @@ internal static class ImportCommand
         import.Add(statePath);
         import.Add(reportPath);
         import.Add(maxBytes);
+        import.Add(drain);
         server.AddTo(import);
         import.SetAction((parse, ct) => ServerClientOptions.RunAsync(console, async () =>
         {
@@ -47,17 +68,32 @@ internal static class ImportCommand
                 throw new ArgumentException("--parallel must lie in [1, 64] and --in-flight in [1, 1024].");
             }
 
+            double drainSeconds = parse.GetValue(drain);
+            if (!(drainSeconds is >= 0 and <= 3600))
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--drain-timeout must lie in [0, 3600] seconds; got {drainSeconds}."));
+            }
+
             var items = ImportSource.Read(path);
             using var channel = server.Connect(parse);
             var client = new Protocol.V1.FaceIndex.FaceIndexClient(channel);
             await EnsureCollectionAsync(client, collection, parse.GetValue(create), ct).ConfigureAwait(false);
             using var state = ImportState.Open(parse.GetValue(statePath) ?? ImportState.DefaultPath(path, server.ServerAddress(parse), collection));
             var importer = new Importer(client, collection, facePolicy, streams, window, parse.GetValue(maxBytes), state);
+            using var interrupt = new Interrupt(console, TimeSpan.FromSeconds(drainSeconds), ct);
             var clock = Stopwatch.StartNew();
-            var summary = await WithProgressAsync(console, items.Count, progress => importer.RunAsync(items, progress, ct)).ConfigureAwait(false);
+            var summary = await WithProgressAsync(console, items.Count, progress => importer.RunAsync(items, progress, interrupt.Stop, interrupt.Abort)).ConfigureAwait(false);
             var report = parse.GetValue(reportPath)!;
             summary.WriteReport(report);
             Print(console, summary, items.Count, clock.Elapsed, report, state.Path);
+            if (summary.Interrupted)
+            {
+                long notFinished = summary.NotFinished(items.Count);
+                console.MarkupLineInterpolated(
+                    $"[yellow]Interrupted[/] after {summary.Done:N0} of {items.Count:N0} images: {summary.Enrolled:N0} stored, {summary.Duplicates:N0} already stored, {summary.Skipped:N0} skipped (earlier run), {summary.Failed:N0} failed, {notFinished - summary.Unanswered:N0} not sent, {summary.Unanswered:N0} sent without an answer. To resume, run the same command again: the state file {state.Path} skips what is stored, and the server answers 'already stored' for what it holds.");
+                return interrupt.ExitCode;
+            }
+
             return summary.Failed > 0 ? 1 : 0;
         }));
         return import;
@@ -135,7 +171,79 @@ internal static class ImportCommand
         }
 
         console.Write(table);
-        double rate = (total - summary.Skipped) / Math.Max(elapsed.TotalSeconds, 1e-3);
-        console.MarkupLineInterpolated($"{total:N0} images in {elapsed.TotalSeconds:N1} s ({rate:N1}/s). Failures: {report}. State: {state}.");
+        double rate = (summary.Done - summary.Skipped) / Math.Max(elapsed.TotalSeconds, 1e-3);
+        console.MarkupLineInterpolated($"{summary.Done:N0} of {total:N0} images in {elapsed.TotalSeconds:N1} s ({rate:N1}/s). Failures: {report}. State: {state}.");
+    }
+
+    /// <summary>
+    /// Ctrl-C, SIGINT and SIGTERM during an import: the first (or the caller's cancellation) cancels
+    /// <see cref="Stop"/> and, after the drain timeout, <see cref="Abort"/>; the second cancels
+    /// <see cref="Abort"/> at once; a third is left to the default action, which ends the process.
+    /// </summary>
+    private sealed class Interrupt : IDisposable
+    {
+        private readonly IAnsiConsole _console;
+        private readonly TimeSpan _drain;
+        private readonly CancellationTokenSource _stop;
+        private readonly CancellationTokenSource _abort = new();
+        private readonly CancellationTokenRegistration _onStop;
+        private readonly PosixSignalRegistration _sigint;
+        private readonly PosixSignalRegistration _sigterm;
+        private int _signals;
+
+        public Interrupt(IAnsiConsole console, TimeSpan drain, CancellationToken caller)
+        {
+            _console = console;
+            _drain = drain;
+            _stop = CancellationTokenSource.CreateLinkedTokenSource(caller);
+            _onStop = _stop.Token.Register(OnStop);
+            _sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        }
+
+        /// <summary>Send nothing more.</summary>
+        public CancellationToken Stop => _stop.Token;
+
+        /// <summary>Cancel the calls: stop waiting for answers.</summary>
+        public CancellationToken Abort => _abort.Token;
+
+        /// <summary>130, or 143 when the first signal was SIGTERM.</summary>
+        public int ExitCode { get; private set; } = ExitInterrupted;
+
+        public void Dispose()
+        {
+            _sigint.Dispose();
+            _sigterm.Dispose();
+            _onStop.Dispose();
+            _stop.Dispose();
+            _abort.Dispose();
+        }
+
+        private void OnSignal(PosixSignalContext context)
+        {
+            switch (Interlocked.Increment(ref _signals))
+            {
+                case 1:
+                    context.Cancel = true;
+                    ExitCode = context.Signal == PosixSignal.SIGTERM ? ExitTerminated : ExitInterrupted;
+                    _stop.Cancel();
+                    break;
+                case 2:
+                    context.Cancel = true;
+                    _console.MarkupLine("[yellow]Interrupted again:[/] not waiting for the answers in flight.");
+                    _abort.Cancel();
+                    break;
+                default:
+                    // The default action: the process ends at once.
+                    break;
+            }
+        }
+
+        private void OnStop()
+        {
+            _console.MarkupLineInterpolated(
+                $"[yellow]Interrupted:[/] sending stops; waiting up to {_drain.TotalSeconds:N0} s for the answers of the images in flight (Ctrl-C again to stop waiting).");
+            _abort.CancelAfter(_drain);
+        }
     }
 }

@@ -76,8 +76,10 @@ internal sealed partial class CallInterceptor(ServerMetrics metrics, ILogger<Cal
         {
             RpcException r => r,
             FaceIndexException f => Errors.ToRpc(f),
+            OperationCanceledException when context.CancellationToken.IsCancellationRequested && context.Deadline <= DateTime.UtcNow =>
+                Errors.Rpc(StatusCode.DeadlineExceeded, "DEADLINE_EXCEEDED", "The call's deadline passed before it finished; a write already submitted is kept (a retry answers 'already stored')."),
             OperationCanceledException when context.CancellationToken.IsCancellationRequested =>
-                Errors.Rpc(StatusCode.Cancelled, "CANCELLED", "The call was cancelled or its deadline passed."),
+                Errors.Rpc(StatusCode.Cancelled, "CANCELLED", "The call was cancelled by the client; a write already submitted is kept (a retry answers 'already stored')."),
             _ => null,
         };
 
@@ -86,7 +88,7 @@ internal sealed partial class CallInterceptor(ServerMetrics metrics, ILogger<Cal
             LogFault(logger, context.Method, ex);
             rpc = Errors.Rpc(StatusCode.Internal, "INTERNAL", "The server failed to process the request; the fault is in its log.");
         }
-        else if (rpc.StatusCode == StatusCode.Cancelled)
+        else if (rpc.StatusCode is StatusCode.Cancelled or StatusCode.DeadlineExceeded)
         {
             LogCancelled(logger, context.Method);
         }
@@ -111,7 +113,7 @@ internal sealed partial class CallInterceptor(ServerMetrics metrics, ILogger<Cal
     [LoggerMessage(5050, LogLevel.Error, "{Method} failed with an unexpected fault")]
     private static partial void LogFault(ILogger logger, string method, Exception exception);
 
-    [LoggerMessage(5051, LogLevel.Information, "{Method} was cancelled by the client or its deadline")]
+    [LoggerMessage(5051, LogLevel.Information, "{Method} was cancelled by the client or its deadline passed")]
     private static partial void LogCancelled(ILogger logger, string method);
 
     [LoggerMessage(5052, LogLevel.Debug, "{Method} refused: {Code} {Detail}")]

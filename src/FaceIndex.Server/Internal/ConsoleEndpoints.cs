@@ -28,19 +28,12 @@ internal static class ConsoleEndpoints
 
     private static readonly Lazy<FrozenDictionary<string, Asset>> s_assets = new(LoadAssets);
 
-    /// <summary>Maps the console's routes on the application.</summary>
-    public static void MapConsole(this IEndpointRouteBuilder app, Func<HttpContext, string?> authenticate, CollectorRegistry metrics)
+    /// <summary>Maps the console's routes on the application; returns the metrics route, for the caller to protect.</summary>
+    public static IEndpointConventionBuilder MapConsole(this IEndpointRouteBuilder app, CollectorRegistry metrics)
     {
         app.MapGet("/", () => Results.Redirect("/console/"));
-        app.MapGet("/console/metrics", async context =>
+        var metricsRoute = app.MapGet("/console/metrics", async context =>
         {
-            if (authenticate(context) is { } refusal)
-            {
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                await context.Response.WriteAsJsonAsync(new { code = 16, message = refusal, details = new[] { new { reason = "UNAUTHENTICATED" } } }, context.RequestAborted).ConfigureAwait(false);
-                return;
-            }
-
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             await metrics.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         });
@@ -48,6 +41,7 @@ internal static class ConsoleEndpoints
             string.IsNullOrEmpty(path) && context.Request.Path.Value?.EndsWith('/') != true
                 ? Results.Redirect("/console/")
                 : Serve(context, string.IsNullOrEmpty(path) ? "index.html" : path));
+        return metricsRoute;
     }
 
     private static IResult Serve(HttpContext context, string path)

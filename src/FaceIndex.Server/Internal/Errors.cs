@@ -23,6 +23,9 @@ internal static class Errors
     /// <summary>The <c>ErrorInfo.domain</c> of FaceIndex's errors.</summary>
     public const string Domain = "faceindex.dev";
 
+    private static readonly Google.Protobuf.JsonFormatter s_json =
+        new(Google.Protobuf.JsonFormatter.Settings.Default.WithTypeRegistry(Google.Protobuf.Reflection.TypeRegistry.FromMessages(ErrorInfo.Descriptor)));
+
     /// <summary>The status code of a domain error.</summary>
     public static StatusCode StatusOf(FaceIndexError error) => error switch
     {
@@ -65,6 +68,14 @@ internal static class Errors
     /// <summary>An RPC exception with a status, a reason and a message for the client, in both forms (see the class remarks).</summary>
     public static RpcException Rpc(StatusCode code, string reason, string message, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        var exception = Status(code, reason, message, metadata).ToRpcException();
+        exception.Trailers.Add(ReasonTrailer, reason);
+        return exception;
+    }
+
+    /// <summary>The <c>google.rpc.Status</c> of an error: code, message (cut to <see cref="MaxMessageLength"/>) and an <c>ErrorInfo</c> with the reason.</summary>
+    public static Google.Rpc.Status Status(StatusCode code, string reason, string message, IReadOnlyDictionary<string, string>? metadata = null)
+    {
         var text = message.Length <= MaxMessageLength ? message : string.Concat(message.AsSpan(0, MaxMessageLength - 1), "…");
         var info = new ErrorInfo { Reason = reason, Domain = Domain };
         if (metadata is not null)
@@ -75,11 +86,11 @@ internal static class Errors
             }
         }
 
-        var status = new Google.Rpc.Status { Code = (int)code, Message = text, Details = { Any.Pack(info) } };
-        var exception = status.ToRpcException();
-        exception.Trailers.Add(ReasonTrailer, reason);
-        return exception;
+        return new Google.Rpc.Status { Code = (int)code, Message = text, Details = { Any.Pack(info) } };
     }
+
+    /// <summary>A Status as the JSON that the REST API returns for errors (as gRPC JSON transcoding writes them).</summary>
+    public static string Json(Google.Rpc.Status status) => s_json.Format(status);
 
     [DoesNotReturn]
     public static void ThrowInvalid(string message) => throw Rpc(StatusCode.InvalidArgument, "INVALID_ARGUMENT", message);

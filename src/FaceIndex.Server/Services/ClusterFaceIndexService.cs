@@ -4,6 +4,7 @@ using FaceIndex.Engine;
 using FaceIndex.Server.Internal;
 using FaceIndex.Storage;
 using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using V1 = FaceIndex.Protocol.V1;
 
@@ -15,7 +16,12 @@ namespace FaceIndex.Server.Services;
 /// searches fan out to every shard. Clustering jobs are not available in cluster mode.
 /// </summary>
 [BindServiceMethod(typeof(ClusterFaceIndexService), nameof(BindService))]
-internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime runtime, Orleans.Runtime.ILocalSiloDetails node, IOptions<ServerOptions> options) : V1.FaceIndex.FaceIndexBase
+internal sealed class ClusterFaceIndexService(
+    FaceCluster cluster,
+    ServerRuntime runtime,
+    Orleans.Runtime.ILocalSiloDetails node,
+    IOptions<ServerOptions> options,
+    IAuthorizationService authorization) : V1.FaceIndex.FaceIndexBase
 {
     private readonly ServerOptions _options = options.Value;
 
@@ -28,7 +34,7 @@ internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime
 
     public override async Task<V1.Collection> CreateCollection(V1.CreateCollectionRequest request, ServerCallContext context)
     {
-        var name = Collection(request.Name, context, write: true);
+        var name = await CollectionAsync(request.Name, context, write: true).ConfigureAwait(false);
         var (layout, created) = await Call(() => cluster.CreateCollectionAsync(name, runtime.Pipeline.ModelVersion, request.Shards, request.Replication, context.CancellationToken)).ConfigureAwait(false);
         if (!created)
         {
@@ -40,11 +46,10 @@ internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime
 
     public override async Task<V1.ListCollectionsResponse> ListCollections(V1.ListCollectionsRequest request, ServerCallContext context)
     {
-        var caller = Caller.Of(context);
         var response = new V1.ListCollectionsResponse();
         foreach (var layout in await Call(cluster.ListCollectionsAsync).ConfigureAwait(false))
         {
-            if (caller.MaySee(layout.Name))
+            if (await authorization.MayReadAsync(UserOf(context), layout.Name).ConfigureAwait(false))
             {
                 response.Collections.Add(new V1.Collection { Name = layout.Name, ModelVersion = layout.ModelVersion, CreatedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(layout.CreatedAt) });
             }
@@ -55,7 +60,7 @@ internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime
 
     public override async Task<V1.DeleteCollectionResponse> DeleteCollection(V1.DeleteCollectionRequest request, ServerCallContext context)
     {
-        var name = Collection(request.Name, context, write: true);
+        var name = await CollectionAsync(request.Name, context, write: true).ConfigureAwait(false);
         if (!await Call(() => cluster.DeleteCollectionAsync(name)).ConfigureAwait(false))
         {
             Errors.ThrowNotFound($"Collection '{name}' does not exist.");
@@ -66,7 +71,7 @@ internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime
 
     public override async Task<V1.EnrollResponse> Enroll(V1.EnrollRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: true);
+        var collection = await CollectionAsync(request.Collection, context, write: true).ConfigureAwait(false);
         var personId = PersonId(request.PersonId);
         var layout = await Call(() => cluster.GetLayoutAsync(collection)).ConfigureAwait(false);
         var faces = new List<ShardNewFace>();
@@ -124,7 +129,7 @@ internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime
 
     public override async Task<V1.SearchResponse> Search(V1.SearchRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: false);
+        var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);
         int topK = request.TopK == 0 ? _options.DefaultTopK : request.TopK;
         if (topK < 1 || topK > _options.MaxTopK)
         {
@@ -170,7 +175,7 @@ internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime
 
     public override async Task<V1.Person> GetPerson(V1.GetPersonRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: false);
+        var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);
         var personId = PersonId(request.PersonId);
         var person = await Call(() => cluster.GetPersonAsync(collection, personId)).ConfigureAwait(false);
         if (person is null)
@@ -194,7 +199,7 @@ internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime
 
     public override async Task<V1.ListPersonsResponse> ListPersons(V1.ListPersonsRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: false);
+        var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);
         int size = request.PageSize == 0 ? 100 : request.PageSize;
         if (size is < 1 or > 1000)
         {
@@ -215,7 +220,7 @@ internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime
 
     public override async Task<V1.DeleteFaceResponse> DeleteFace(V1.DeleteFaceRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: true);
+        var collection = await CollectionAsync(request.Collection, context, write: true).ConfigureAwait(false);
         if (request.FaceId == 0 || request.FaceId > long.MaxValue || !await Call(() => cluster.DeleteFaceAsync(collection, (long)request.FaceId)).ConfigureAwait(false))
         {
             Errors.ThrowNotFound($"Face {request.FaceId} does not exist in collection '{collection}'.");
@@ -226,7 +231,7 @@ internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime
 
     public override async Task<V1.DeletePersonResponse> DeletePerson(V1.DeletePersonRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: true);
+        var collection = await CollectionAsync(request.Collection, context, write: true).ConfigureAwait(false);
         var personId = PersonId(request.PersonId);
         var deleted = await Call(() => cluster.DeletePersonAsync(collection, personId)).ConfigureAwait(false);
         if (deleted is null)
@@ -249,7 +254,6 @@ internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime
     /// </summary>
     public override async Task<V1.StatsResponse> Stats(V1.StatsRequest request, ServerCallContext context)
     {
-        var caller = Caller.Of(context);
         var index = runtime.Database.IndexOptions;
         var response = new V1.StatsResponse
         {
@@ -272,14 +276,20 @@ internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime
             });
         }
 
-        IReadOnlyList<string> names;
+        var names = new List<string>();
         if (string.IsNullOrEmpty(request.Collection))
         {
-            names = [.. (await Call(cluster.ListCollectionsAsync).ConfigureAwait(false)).Select(l => l.Name).Where(caller.MaySee)];
+            foreach (var layout in await Call(cluster.ListCollectionsAsync).ConfigureAwait(false))
+            {
+                if (await authorization.MayReadAsync(UserOf(context), layout.Name).ConfigureAwait(false))
+                {
+                    names.Add(layout.Name);
+                }
+            }
         }
         else
         {
-            names = [Collection(request.Collection, context, write: false)];
+            names.Add(await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false));
         }
 
         foreach (var name in names)
@@ -352,13 +362,17 @@ internal sealed class ClusterFaceIndexService(FaceCluster cluster, ServerRuntime
         }
     }
 
-    private static string Collection(string name, ServerCallContext context, bool write)
+    /// <summary>The request's collection name, "default" when empty, after checking that the caller may use it (PermissionDenied).</summary>
+    private async Task<string> CollectionAsync(string name, ServerCallContext context, bool write)
     {
         Validation.Length(name, "collection name", FaceStore.MaxCollectionNameBytes);
         var collection = string.IsNullOrEmpty(name) ? FaceDatabase.DefaultCollection : name;
-        Caller.Of(context).Demand(collection, write);
+        await authorization.DemandAsync(UserOf(context), new CollectionScope(collection), write).ConfigureAwait(false);
         return collection;
     }
+
+    /// <summary>The caller that the authentication middleware signed in (anonymous without a key).</summary>
+    private static System.Security.Claims.ClaimsPrincipal UserOf(ServerCallContext context) => context.GetHttpContext().User;
 
     private static string PersonId(string personId)
     {

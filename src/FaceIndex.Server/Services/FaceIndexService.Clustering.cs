@@ -14,7 +14,7 @@ internal sealed partial class FaceIndexService
 
     public override async Task<V1.Operation> StartClustering(V1.StartClusteringRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: true);
+        var collection = await CollectionAsync(request.Collection, context, write: true).ConfigureAwait(false);
         RequireCollection(collection);
         var defaults = clusteringDefaults.Value;
         var options = new ClusteringOptions
@@ -53,23 +53,23 @@ internal sealed partial class FaceIndexService
         return Operation(job);
     }
 
-    public override Task<V1.Operation> GetOperation(V1.GetOperationRequest request, ServerCallContext context) =>
-        Task.FromResult(Operation(RequireJob(request.Id, context, write: false)));
+    public override async Task<V1.Operation> GetOperation(V1.GetOperationRequest request, ServerCallContext context) =>
+        Operation(await RequireJobAsync(request.Id, context, write: false).ConfigureAwait(false));
 
-    public override Task<V1.Operation> CancelOperation(V1.CancelOperationRequest request, ServerCallContext context)
+    public override async Task<V1.Operation> CancelOperation(V1.CancelOperationRequest request, ServerCallContext context)
     {
-        var job = RequireJob(request.Id, context, write: true);
+        var job = await RequireJobAsync(request.Id, context, write: true).ConfigureAwait(false);
         if (!job.IsFinished)
         {
             job.Cancellation.Cancel();
         }
 
-        return Task.FromResult(Operation(job));
+        return Operation(job);
     }
 
-    public override Task<V1.ListClustersResponse> ListClusters(V1.ListClustersRequest request, ServerCallContext context)
+    public override async Task<V1.ListClustersResponse> ListClusters(V1.ListClustersRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: false);
+        var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);
         RequireCollection(collection);
         var result = RequireClustering(collection);
         if (request.PageSize < 0)
@@ -98,12 +98,12 @@ internal sealed partial class FaceIndexService
 
         bool more = i < result.Clusters.Length && result.Clusters[i].Size >= minSize;
         response.NextPageToken = more ? i.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
-        return Task.FromResult(response);
+        return response;
     }
 
-    public override Task<V1.Cluster> GetCluster(V1.GetClusterRequest request, ServerCallContext context)
+    public override async Task<V1.Cluster> GetCluster(V1.GetClusterRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: false);
+        var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);
         RequireCollection(collection);
         var result = RequireClustering(collection);
         if (request.ClusterId < 0 || request.ClusterId >= result.Clusters.Length)
@@ -118,17 +118,17 @@ internal sealed partial class FaceIndexService
             message.FaceIds.Add((ulong)faceId);
         }
 
-        return Task.FromResult(message);
+        return message;
     }
 
-    private ClusteringJob RequireJob(string id, ServerCallContext context, bool write)
+    private async Task<ClusteringJob> RequireJobAsync(string id, ServerCallContext context, bool write)
     {
         if (string.IsNullOrEmpty(id) || !clustering.TryGet(id, out var job))
         {
             throw Errors.Rpc(StatusCode.NotFound, "NOT_FOUND", $"Operation '{id}' does not exist (the newest 256 finished operations are kept).");
         }
 
-        Caller.Of(context).Demand(job.Collection, write);
+        await authorization.DemandAsync(UserOf(context), new CollectionScope(job.Collection), write).ConfigureAwait(false);
         return job;
     }
 

@@ -11,7 +11,7 @@ internal sealed partial class FaceIndexService
     public override async Task<V1.Collection> CreateCollection(V1.CreateCollectionRequest request, ServerCallContext context)
     {
         // An empty name means the default collection, as in every other call (which cannot be deleted).
-        var name = Collection(request.Name, context, write: true);
+        var name = await CollectionAsync(request.Name, context, write: true).ConfigureAwait(false);
         if (!await Database.CreateCollectionAsync(name, context.CancellationToken).ConfigureAwait(false))
         {
             throw Errors.Rpc(StatusCode.AlreadyExists, "ALREADY_EXISTS", $"Collection '{name}' exists already.");
@@ -20,25 +20,21 @@ internal sealed partial class FaceIndexService
         return Proto.Collection(RequireCollection(name));
     }
 
-    public override Task<V1.ListCollectionsResponse> ListCollections(V1.ListCollectionsRequest request, ServerCallContext context)
+    public override async Task<V1.ListCollectionsResponse> ListCollections(V1.ListCollectionsRequest request, ServerCallContext context)
     {
-        var caller = Caller.Of(context);
         var response = new V1.ListCollectionsResponse();
-        foreach (var collection in Database.ListCollections())
+        foreach (var collection in await VisibleCollectionsAsync(context).ConfigureAwait(false))
         {
-            if (caller.MaySee(collection.Name))
-            {
-                response.Collections.Add(Proto.Collection(collection));
-            }
+            response.Collections.Add(Proto.Collection(collection));
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task<V1.DeleteCollectionResponse> DeleteCollection(V1.DeleteCollectionRequest request, ServerCallContext context)
     {
         // An empty name means the default collection, as in every other call (which cannot be deleted).
-        var name = Collection(request.Name, context, write: true);
+        var name = await CollectionAsync(request.Name, context, write: true).ConfigureAwait(false);
         if (name == FaceDatabase.DefaultCollection)
         {
             throw Errors.Rpc(StatusCode.FailedPrecondition, "DEFAULT_COLLECTION", "The default collection cannot be deleted; delete its persons instead.");
@@ -55,9 +51,8 @@ internal sealed partial class FaceIndexService
         return new V1.DeleteCollectionResponse { DeletedFaces = deleted.Value };
     }
 
-    public override Task<V1.StatsResponse> Stats(V1.StatsRequest request, ServerCallContext context)
+    public override async Task<V1.StatsResponse> Stats(V1.StatsRequest request, ServerCallContext context)
     {
-        var caller = Caller.Of(context);
         var store = Database.GetStoreStats();
         var index = Database.IndexOptions;
         var response = new V1.StatsResponse
@@ -75,8 +70,8 @@ internal sealed partial class FaceIndexService
         }
 
         var collections = string.IsNullOrEmpty(request.Collection)
-            ? Database.ListCollections().Where(c => caller.MaySee(c.Name)).ToList()
-            : [RequireCollection(Collection(request.Collection, context, write: false))];
+            ? await VisibleCollectionsAsync(context).ConfigureAwait(false)
+            : [RequireCollection(await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false))];
         foreach (var collection in collections)
         {
             response.Collections++;
@@ -89,6 +84,6 @@ internal sealed partial class FaceIndexService
             }
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 }

@@ -12,7 +12,7 @@ internal sealed partial class FaceIndexService
 {
     public override async Task<V1.EnrollResponse> Enroll(V1.EnrollRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: true);
+        var collection = await CollectionAsync(request.Collection, context, write: true).ConfigureAwait(false);
         return await EnrollAsync(collection, request, context.CancellationToken).ConfigureAwait(false);
     }
 
@@ -26,10 +26,7 @@ internal sealed partial class FaceIndexService
         var ct = context.CancellationToken;
 
         // A key that cannot write anywhere is refused for the whole call, not item by item under an OK status.
-        if (Caller.Of(context).ReadOnly)
-        {
-            throw Errors.Rpc(StatusCode.PermissionDenied, "PERMISSION_DENIED", "This API key is read-only: it may not enrol or delete.");
-        }
+        await authorization.DemandAsync(UserOf(context), new CollectionScope(null), write: true).ConfigureAwait(false);
 
         using var window = new SemaphoreSlim(_options.EnrollStreamWindow);
         var inFlight = Channel.CreateUnbounded<Task<V1.EnrollStreamResult>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -65,6 +62,12 @@ internal sealed partial class FaceIndexService
             // still go out, then the call ends with the position of the bad message.
             malformed = Errors.Rpc(e.StatusCode, RequestBinder.MalformedReason, $"Message {index} of the stream: {e.Status.Detail}");
         }
+        catch (IOException e)
+        {
+            // The client reset the stream (it cancelled the call) or its connection broke: a cancelled
+            // call, not a fault of the server. What it sent before is processed as any cancelled write.
+            throw Errors.Rpc(StatusCode.Cancelled, "CANCELLED", $"The client ended the stream after {index} messages: {e.Message}");
+        }
         finally
         {
             inFlight.Writer.TryComplete();
@@ -82,7 +85,7 @@ internal sealed partial class FaceIndexService
         var result = new V1.EnrollStreamResult { Index = index, ClientRef = request.ClientRef };
         try
         {
-            var collection = Collection(request.Collection, context, write: true);
+            var collection = await CollectionAsync(request.Collection, context, write: true).ConfigureAwait(false);
             result.Response = await EnrollAsync(collection, request, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RpcException or FaceIndexException)

@@ -9,9 +9,9 @@ internal sealed partial class FaceIndexService
 {
     private const int DefaultPageSize = 100;
 
-    public override Task<V1.Person> GetPerson(V1.GetPersonRequest request, ServerCallContext context)
+    public override async Task<V1.Person> GetPerson(V1.GetPersonRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: false);
+        var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);
         RequireCollection(collection);
         if (!Database.TryGetPerson(collection, PersonId(request.PersonId), out var person))
         {
@@ -32,12 +32,12 @@ internal sealed partial class FaceIndexService
             }
         }
 
-        return Task.FromResult(message);
+        return message;
     }
 
-    public override Task<V1.ListPersonsResponse> ListPersons(V1.ListPersonsRequest request, ServerCallContext context)
+    public override async Task<V1.ListPersonsResponse> ListPersons(V1.ListPersonsRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: false);
+        var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);
         RequireCollection(collection);
         if (request.PageSize < 0)
         {
@@ -58,12 +58,12 @@ internal sealed partial class FaceIndexService
             });
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task<V1.DeleteFaceResponse> DeleteFace(V1.DeleteFaceRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: true);
+        var collection = await CollectionAsync(request.Collection, context, write: true).ConfigureAwait(false);
         RequireCollection(collection);
         if (request.FaceId == 0 || request.FaceId > long.MaxValue)
         {
@@ -82,7 +82,7 @@ internal sealed partial class FaceIndexService
 
     public override async Task<V1.DeletePersonResponse> DeletePerson(V1.DeletePersonRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: true);
+        var collection = await CollectionAsync(request.Collection, context, write: true).ConfigureAwait(false);
         RequireCollection(collection);
         var deleted = await Database.DeletePersonAsync(collection, PersonId(request.PersonId), context.CancellationToken).ConfigureAwait(false);
         if (deleted is null)

@@ -13,7 +13,7 @@ internal sealed partial class FaceIndexService
 
     public override async Task<V1.SearchResponse> Search(V1.SearchRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: false);
+        var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);
         int topK = request.TopK == 0 ? _options.DefaultTopK : request.TopK;
         if (topK < 1 || topK > _options.MaxTopK)
         {
@@ -54,7 +54,7 @@ internal sealed partial class FaceIndexService
     public override async Task<V1.VerifyResponse> Verify(V1.VerifyRequest request, ServerCallContext context)
     {
         var ct = context.CancellationToken;
-        var collection = Collection(request.Collection, context, write: false);
+        var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);
         float threshold = Threshold(request.HasThreshold, request.Threshold, runtime.VerifyThreshold);
         if (request.ImageA.IsEmpty)
         {
@@ -169,6 +169,7 @@ internal sealed partial class FaceIndexService
 
             ServerTelemetry.SearchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("collection", collection));
             var matches = new V1.FaceMatches();
+            var accepted = new List<V1.Match>(found);
             foreach (var neighbor in results[..found])
             {
                 // A face deleted or moved since the index answered is skipped, never reported.
@@ -182,7 +183,7 @@ internal sealed partial class FaceIndexService
                 float distance = Similarity.Distance(query, stored);
                 if (distance <= threshold)
                 {
-                    matches.Matches.Add(new V1.Match
+                    accepted.Add(new V1.Match
                     {
                         PersonId = personId,
                         FaceId = (ulong)neighbor.Id,
@@ -192,12 +193,9 @@ internal sealed partial class FaceIndexService
                 }
             }
 
-            if (matches.Matches.Count > 1)
-            {
-                var ordered = matches.Matches.OrderBy(m => m.Distance).ThenBy(m => m.FaceId).ToArray();
-                matches.Matches.Clear();
-                matches.Matches.Add(ordered);
-            }
+            // Re-ranked by the codes' own distance (the index ranks by dot product), ties by face id.
+            accepted.Sort(static (a, b) => a.Distance != b.Distance ? a.Distance.CompareTo(b.Distance) : a.FaceId.CompareTo(b.FaceId));
+            matches.Matches.Add(accepted);
 
             matches.Unknown = matches.Matches.Count == 0;
             GroupByPerson(matches);

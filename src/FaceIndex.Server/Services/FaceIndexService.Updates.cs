@@ -9,7 +9,7 @@ internal sealed partial class FaceIndexService
     /// <summary>Merges, replaces or removes a person's metadata keys; the person must exist.</summary>
     public override async Task<V1.Person> UpdatePerson(V1.UpdatePersonRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: true);
+        var collection = await CollectionAsync(request.Collection, context, write: true).ConfigureAwait(false);
         RequireCollection(collection);
         var personId = PersonId(request.PersonId);
         if (!Database.TryGetPerson(collection, personId, out var person))
@@ -35,9 +35,9 @@ internal sealed partial class FaceIndexService
     }
 
     /// <summary>The stored 112×112 JPEG of a face of the collection.</summary>
-    public override Task<V1.FaceThumbnail> GetFaceThumbnail(V1.GetFaceThumbnailRequest request, ServerCallContext context)
+    public override async Task<V1.FaceThumbnail> GetFaceThumbnail(V1.GetFaceThumbnailRequest request, ServerCallContext context)
     {
-        var collection = Collection(request.Collection, context, write: false);
+        var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);
         RequireCollection(collection);
         if (request.FaceId == 0 || request.FaceId > long.MaxValue)
         {
@@ -55,13 +55,13 @@ internal sealed partial class FaceIndexService
             Errors.ThrowNotFound($"No thumbnail was kept for face {request.FaceId} (it was enrolled as a vector, or with Storage:KeepThumbnails off).");
         }
 
-        return Task.FromResult(new V1.FaceThumbnail
+        return new V1.FaceThumbnail
         {
             FaceId = request.FaceId,
             ContentType = "image/jpeg",
             Data = Google.Protobuf.ByteString.CopyFrom(jpeg),
             Width = 112,
             Height = 112,
-        });
+        };
     }
 }

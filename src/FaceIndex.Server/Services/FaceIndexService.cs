@@ -4,6 +4,7 @@ using FaceIndex.Server.Internal;
 using FaceIndex.Storage;
 using FaceIndex.Vision;
 using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using V1 = FaceIndex.Protocol.V1;
 
@@ -23,7 +24,8 @@ internal sealed partial class FaceIndexService(
     ClusteringJobs clustering,
     FaceThumbnails thumbnails,
     IOptions<ServerOptions> options,
-    IOptions<Clustering.ClusteringOptions> clusteringDefaults) : V1.FaceIndex.FaceIndexBase
+    IOptions<Clustering.ClusteringOptions> clusteringDefaults,
+    IAuthorizationService authorization) : V1.FaceIndex.FaceIndexBase
 {
     /// <summary>Bounds of a squared norm of a valid code: a quantized unit vector has |v|² ≈ 127².</summary>
     private const int MinSquaredNorm = (int)(0.8 * 127 * 127);
@@ -42,14 +44,33 @@ internal sealed partial class FaceIndexService(
     public static void BindService(ServiceBinderBase binder, V1.FaceIndex.FaceIndexBase? service) =>
         V1.FaceIndex.BindService(new RequestBinder(binder), service);
 
-    /// <summary>The request's collection name, "default" when empty, after checking that the caller may use it.</summary>
-    private static string Collection(string name, ServerCallContext context, bool write)
+    /// <summary>The request's collection name, "default" when empty, after checking that the caller may use it (PermissionDenied).</summary>
+    private async Task<string> CollectionAsync(string name, ServerCallContext context, bool write)
     {
         Validation.Length(name, "collection name", FaceStore.MaxCollectionNameBytes);
         var collection = string.IsNullOrEmpty(name) ? FaceDatabase.DefaultCollection : name;
-        Caller.Of(context).Demand(collection, write);
+        await authorization.DemandAsync(UserOf(context), new CollectionScope(collection), write).ConfigureAwait(false);
         return collection;
     }
+
+    /// <summary>The collections that the caller may read.</summary>
+    private async Task<List<CollectionRecord>> VisibleCollectionsAsync(ServerCallContext context)
+    {
+        var user = UserOf(context);
+        var visible = new List<CollectionRecord>();
+        foreach (var collection in Database.ListCollections())
+        {
+            if (await authorization.MayReadAsync(user, collection.Name).ConfigureAwait(false))
+            {
+                visible.Add(collection);
+            }
+        }
+
+        return visible;
+    }
+
+    /// <summary>The caller that the authentication middleware signed in (anonymous without a key).</summary>
+    private static System.Security.Claims.ClaimsPrincipal UserOf(ServerCallContext context) => context.GetHttpContext().User;
 
     /// <summary>The collection's record, or NotFound with the call that creates it.</summary>
     private CollectionRecord RequireCollection(string collection)
