@@ -2,11 +2,17 @@
 # Runs every test from a clean checkout: fetches the models (idempotent), restores, builds in
 # Release, checks formatting, runs the test projects and a bounded fuzz run of each fuzz target.
 # Needs the .NET 10 SDK and npm on PATH, and ../shared (face images) beside the repository; the
-# fuzz run installs afl++ with apt when it is missing (as root).
+# fuzz run installs afl++ and the cluster test redis-server with apt when missing (as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/fetch-models.sh
+# The multi-process cluster test (tests/FaceIndex.Cluster.Tests) runs Debian's redis-server: installed
+# with apt when missing (as root), as the fuzz run installs afl++.
+if ! command -v redis-server > /dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server > /dev/null
+fi
 # The console's browser tests drive Debian's chromium (tests/FaceIndex.ConsoleTests; Playwright's own
 # browser download is never used). CI runs as root: install it when missing.
 if ! command -v chromium >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then

@@ -16,6 +16,7 @@ internal static class ScaleBenchmarks
         ["store"] = Server.StoreCommand.Run,
         ["soak"] = Server.SoakCommand.Run,
         ["vision"] = Vision.VisionCommand.Run,
+        ["scaleout"] = ScaleOut.ScaleOutCommand.Run,
     };
 
     public static bool TryRun(string[] args, out int exitCode)

@@ -31,6 +31,7 @@ public static class CliApp
         root.Add(Commands.ImportCommand.Create(console));
         root.Add(Commands.SearchCommand.Create(console));
         root.Add(Commands.HealthCommand.Create(console));
+        root.Add(Commands.ClusterStatusCommand.Create(console));
         root.Add(Commands.ClusterCommand.Create(console));
         root.Add(Commands.RepairCommand.Create(console));
         var parse = root.Parse(args);

@@ -1,3 +1,4 @@
+using FaceIndex.Cluster;
 using FaceIndex.Clustering;
 using FaceIndex.Engine;
 using FaceIndex.Index;
@@ -40,6 +41,10 @@ public static class FaceIndexServer
         ["--data"] = "Storage:DataDirectory",
         ["--models"] = "Vision:ModelsDirectory",
         ["--provider"] = "Vision:Provider",
+        ["--redis"] = "Cluster:Redis",
+        ["--node"] = "Cluster:Node",
+        ["--silo-port"] = "Cluster:SiloPort",
+        ["--gateway-port"] = "Cluster:GatewayPort",
     };
 
     /// <summary>
@@ -51,6 +56,7 @@ public static class FaceIndexServer
     {
         ArgumentNullException.ThrowIfNull(args);
         NativeAllocator.Tune();
+        args = ExpandClusterSwitch(args);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
         builder.Configuration.Sources.Clear();
         AddSources(builder.Configuration, args);
@@ -109,6 +115,7 @@ public static class FaceIndexServer
         services.AddOptions<HostOptions>()
             .Configure<IOptions<ServerOptions>>((host, server) => host.ShutdownTimeout = server.Value.ShutdownTimeout);
 
+        AddClusterNode(builder);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var server = context.Configuration.GetSection("Server").Get<ServerOptions>() ?? new ServerOptions();
@@ -196,11 +203,14 @@ public static class FaceIndexServer
         }
 
         // API keys: the FaceIndex API (gRPC and REST) and the console's metrics require a caller when
-        // authentication is on; health, reflection, OpenAPI and the console's files stay open.
+        // authentication is on; health, reflection, OpenAPI and the console's files stay open. A
+        // cluster node serves the same API over the cluster, with the same keys.
         app.UseAuthentication();
         app.UseAuthorization();
         bool auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Enabled;
-        var api = app.MapGrpcService<FaceIndexService>();
+        var api = app.Services.GetService<Cluster.FaceCluster>() is not null
+            ? app.MapGrpcService<ClusterFaceIndexService>()
+            : app.MapGrpcService<FaceIndexService>();
         if (auth)
         {
             api.RequireAuthorization(CollectionAccess.Caller);
@@ -230,6 +240,35 @@ public static class FaceIndexServer
     {
         var app = Build(CreateBuilder(args));
         await app.RunAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary><c>--cluster</c> alone stands for <c>--Cluster:Enabled=true</c>.</summary>
+    private static string[] ExpandClusterSwitch(string[] args) =>
+        [.. args.Select(a => a == "--cluster" ? "--Cluster:Enabled=true" : a)];
+
+    /// <summary>
+    /// In cluster mode (<c>Cluster:Enabled</c>), hosts an Orleans silo on Redis (<c>Cluster:Redis</c>,
+    /// <c>Cluster:Node</c>) whose shard replicas live under <c>Cluster:DataDirectory</c> (default: the
+    /// store's data directory); the gRPC service then serves the cluster. Nothing changes otherwise.
+    /// </summary>
+    private static void AddClusterNode(WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection("Cluster");
+        var settings = section.Get<Cluster.ClusterNodeSettings>() ?? new Cluster.ClusterNodeSettings();
+        if (!settings.Enabled)
+        {
+            return;
+        }
+
+        var dataDirectory = builder.Configuration["Storage:DataDirectory"] ?? new StorageOptions().DataDirectory;
+        builder.AddFaceIndexClusterNode(settings, options =>
+        {
+            options.DataDirectory = dataDirectory;
+            section.Bind(options);
+            builder.Configuration.GetSection("Storage").Bind(options.Storage);
+            builder.Configuration.GetSection("Index").Bind(options.Index);
+            builder.Configuration.GetSection("Indexing").Bind(options.Indexing);
+        });
     }
 
     private static void Bind<T>(IServiceCollection services, string section, Action<T> validate)

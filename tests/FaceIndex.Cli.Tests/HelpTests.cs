@@ -11,6 +11,7 @@ public sealed class HelpTests
     [InlineData("models", "fit-projection")]
     [InlineData("models fetch", "--manifest")]
     [InlineData("models fit-projection", "--dims")]
+    [InlineData("cluster-status", "in sync")]
     public async Task Help_describes_the_verb(string verb, string expected)
     {
         var args = verb.Length == 0 ? new[] { "--help" } : [.. verb.Split(' '), "--help"];

@@ -36,6 +36,9 @@ internal sealed class ServerClientOptions
 
     public string Collection(ParseResult parse) => parse.GetValue(_collection)!;
 
+    /// <summary>The collection when --collection was given, null otherwise (verbs that default to every collection).</summary>
+    public string? GivenCollection(ParseResult parse) => parse.GetResult(_collection) is { Implicit: false } ? parse.GetValue(_collection) : null;
+
     public string ServerAddress(ParseResult parse) => parse.GetValue(_server)!;
 
     /// <summary>A channel to the server, sending the API key (if any) with every call.</summary>
