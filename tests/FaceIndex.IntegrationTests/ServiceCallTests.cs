@@ -95,6 +95,10 @@ public sealed class ServiceCallTests(Xunit.Abstractions.ITestOutputHelper output
             outcomes[code] = outcomes.GetValueOrDefault(code) + 1;
         }
 
+        // A cancelled call returns while its write may still be committing (the store's directory shows
+        // it before the commit publishes it to the index); an acknowledged later write orders after it.
+        await Call(_service.Enroll, Enroll("inflight-barrier", 99), Context(_writer));
+
         // Stored ⇒ searchable: each face the store holds is found by its own vector, at distance 0.
         int stored = 0;
         for (int i = 0; i < 40; i++)
