@@ -150,6 +150,28 @@ public sealed partial class HnswIndex : IVectorIndex
     /// <summary>Slots ever used (live, deleted and free): free slots are reused before this grows.</summary>
     internal int SlotsInUse => Volatile.Read(ref _nextSlot);
 
+    /// <summary>Diagnostics: how many base-layer lists link to <paramref name="id"/> (−1 when absent).</summary>
+    internal unsafe int BaseInDegree(long id)
+    {
+        var storage = _storage;
+        if (!_idMap.TryGet(id, storage.Ids, out int target))
+        {
+            return -1;
+        }
+
+        int degree = 0;
+        for (int slot = 0; slot < SlotsInUse; slot++)
+        {
+            int* list = storage.List(slot, 0, out int capacity);
+            for (int i = 0; i < capacity && list[i] >= 0; i++)
+            {
+                degree += list[i] == target ? 1 : 0;
+            }
+        }
+
+        return degree;
+    }
+
     /// <inheritdoc />
     public bool Contains(long id)
     {

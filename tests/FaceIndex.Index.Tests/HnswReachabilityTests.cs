@@ -6,17 +6,17 @@ namespace FaceIndex.Index.Tests;
 
 /// <summary>
 /// Stored ⇒ searchable, for the graph: every vector is found by its own code, on GENERATOR.md rows
-/// (tight groups of ten photos of one person) built on one thread. Known defect, not covered here:
-/// built on two threads, a few members of a group inserted at the same moment can end with no
-/// incoming link (0 to 10 of 2,000 rows per run, 0 to 6 of 20,000), because each was pruned from its
-/// neighbours' lists as reachable through a group mate that was inserted concurrently and never saw it.
-/// Filling pruned lists (keepPrunedConnections) cut it to 0–1 of 2,000 but not to zero; forcing a link
-/// from the nearest neighbour made it worse (the displaced link orphaned others). See the closing note.
+/// (groups of ten near photos of one person). Two threads used to leave 0–10 of 2,000 rows per build
+/// with no incoming link: a node reached on an upper layer by another insert before its base list was
+/// written took that insert's link, and then overwrote it. Known and not covered here: a two-thread
+/// build of 20,000 rows still leaves 0–3 rows without incoming links (measured, cause not found; the
+/// engine builds on one thread in its tests, and the server on cores − 1).
 /// </summary>
 public sealed class HnswReachabilityTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData(2_000, 1)]
+    [InlineData(2_000, 2)]
     [InlineData(20_000, 1)]
     public void Every_vector_is_its_own_nearest_neighbour_at_ef_64(int count, int threads)
     {
@@ -41,10 +41,18 @@ public sealed class HnswReachabilityTests(ITestOutputHelper output)
             if (results[0].Id != ids[row] && results[0].Score < vectors[row].Dot(vectors[row]))
             {
                 missed.Add(ids[row]);
+                output.WriteLine($"missed {ids[row]}: {index.BaseInDegree(ids[row])} incoming base links; found {results[0].Id} (score {results[0].Score}, self {vectors[row].Dot(vectors[row])}); at ef 2000: {(FindsAt(index, vectors[row], ids[row], 2000) ? "found" : "not found")}");
             }
         }
 
         output.WriteLine($"{count} vectors, {threads} thread(s): {missed.Count} not found by their own code");
         Assert.True(missed.Count == 0, $"{missed.Count} of {count} vectors are not found by their own code: {string.Join(", ", missed.Take(20))}");
+    }
+
+    private static bool FindsAt(HnswIndex index, FaceVector vector, long id, int ef)
+    {
+        var results = new Neighbor[10];
+        int n = index.Search(vector, results, ef);
+        return results.AsSpan(0, n).ToArray().Any(r => r.Id == id);
     }
 }
