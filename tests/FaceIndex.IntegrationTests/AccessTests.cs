@@ -65,6 +65,9 @@ public sealed class AccessTests
         Assert.True(await reflection.ResponseStream.MoveNext(CancellationToken.None));
         Assert.Contains(reflection.ResponseStream.Current.ListServicesResponse.Service, s => s.Name == "faceindex.v1.FaceIndex");
         await reflection.RequestStream.CompleteAsync();
+
+        // The call ends when the server has seen the end of the requests (disposing it earlier races its read).
+        Assert.False(await reflection.ResponseStream.MoveNext(CancellationToken.None));
     }
 
     private static void AssertRefused(RpcException error, StatusCode code, string reason, string message)
