@@ -22,6 +22,7 @@ public sealed partial class FaceStore
         {
             _nextFaceId = Math.Max(_nextFaceId, cookie.NextFaceId);
             _checkpointAddress = cookie.WalAddress;
+            _previousCheckpointAddress = cookie.WalAddress;
             _lastSequence = cookie.LastSequence;
             _lastCheckpointTicks = cookie.TakenAt.UtcTicks;
         }

@@ -200,9 +200,12 @@ public sealed partial class FaceStore
                 throw new IOException("The key-value checkpoint did not complete.");
             }
 
+            // The log keeps the entries after the previous checkpoint, not only after this one (see _previousCheckpointAddress).
+            long truncateTo = _previousCheckpointAddress;
+            _previousCheckpointAddress = address;
             _checkpointAddress = address;
             Volatile.Write(ref _lastCheckpointTicks, cookie.TakenAt.UtcTicks);
-            _wal.TruncateUntil(TruncationPoint(address));
+            _wal.TruncateUntil(TruncationPoint(truncateTo));
             await CommitWithinTimeoutAsync().ConfigureAwait(false);
             StoreLog.CheckpointTaken(_logger, address, started.ElapsedMilliseconds);
             op.Complete();

@@ -47,6 +47,14 @@ public sealed partial class FaceStore : IAsyncDisposable
     private long _nextFaceId = 1;
     private long _lastSequence;
     private long _checkpointAddress;
+
+    /// <summary>
+    /// The log address of the checkpoint before the latest: the log is truncated only up to here, so that
+    /// a start that finds the latest checkpoint unreadable and falls back to the one before still has
+    /// every entry after it (a checkpoint taken as the disk filled was reported complete, then not
+    /// recovered: the log truncated up to it had lost 88 acknowledged faces).
+    /// </summary>
+    private long _previousCheckpointAddress;
     private long _lastCheckpointTicks;
     private long _personCount;
     private volatile Exception? _writeFault;
