@@ -379,38 +379,11 @@ internal sealed class ClusterFaceIndexService(
     /// <summary>The caller that the authentication middleware signed in (anonymous without a key).</summary>
     private static System.Security.Claims.ClaimsPrincipal UserOf(ServerCallContext context) => context.GetHttpContext().User;
 
-    private static string PersonId(string personId)
-    {
-        if (string.IsNullOrEmpty(personId))
-        {
-            Errors.ThrowInvalid("The person_id must not be empty.");
-        }
+    private static string PersonId(string personId) => RequestChecks.PersonId(personId);
 
-        Validation.Length(personId, "person_id", FaceStore.MaxPersonIdBytes);
-        return personId;
-    }
-
-    private static FaceVector ParseVector(V1.FaceVector message, CollectionLayout layout)
-    {
-        var data = message.Data.Span;
-        if (data.Length != FaceVector.Dimensions)
-        {
-            Errors.Throw(FaceIndexError.InvalidVector, $"A face vector is exactly {FaceVector.Dimensions} bytes; got {data.Length}.");
-        }
-
-        var vector = FaceVector.FromBytes(data);
-        if (!Quantizer.IsValid(vector.AsSpan()))
-        {
-            Errors.Throw(FaceIndexError.InvalidVector, "A face vector's components lie in [-127, 127]; this one holds -128.");
-        }
-
-        if (message.ModelVersion.Length > 0 && !string.Equals(message.ModelVersion, layout.ModelVersion, StringComparison.Ordinal))
-        {
-            Errors.Throw(FaceIndexError.ModelMismatch, $"The vector was made by model '{message.ModelVersion}'; collection '{layout.Name}' holds vectors of '{layout.ModelVersion}'.");
-        }
-
-        return vector;
-    }
+    /// <summary>The same checks as a single node's (<see cref="RequestChecks.Vector"/>).</summary>
+    private static FaceVector ParseVector(V1.FaceVector message, CollectionLayout layout) =>
+        RequestChecks.Vector(message, layout.Name, layout.ModelVersion);
 
     /// <summary>Runs a cluster call, turning "the cluster cannot serve this now" into Unavailable and a missing collection into NotFound.</summary>
     private static async Task<T> Call<T>(Func<Task<T>> call)

@@ -27,10 +27,6 @@ internal sealed partial class FaceIndexService(
     IOptions<Clustering.ClusteringOptions> clusteringDefaults,
     IAuthorizationService authorization) : V1.FaceIndex.FaceIndexBase
 {
-    /// <summary>Bounds of a squared norm of a valid code: a quantized unit vector has |v|² ≈ 127².</summary>
-    private const int MinSquaredNorm = (int)(0.8 * 127 * 127);
-    private const int MaxSquaredNorm = (int)(1.2 * 127 * 127);
-
     private readonly ServerOptions _options = options.Value;
 
     private FaceDatabase Database => runtime.Database;
@@ -83,56 +79,12 @@ internal sealed partial class FaceIndexService(
         return record;
     }
 
-    /// <summary>Checks a client's vector against the collection: 128 bytes, components in [−127, 127], unit scale, same model.</summary>
-    private static FaceVector ParseVector(V1.FaceVector message, CollectionRecord collection)
-    {
-        var data = message.Data.Span;
-        if (data.Length != FaceVector.Dimensions)
-        {
-            Errors.Throw(FaceIndexError.InvalidVector, $"A face vector is exactly {FaceVector.Dimensions} bytes; got {data.Length}.");
-        }
+    /// <summary>Checks a client's vector against the collection (<see cref="RequestChecks.Vector"/>).</summary>
+    private static FaceVector ParseVector(V1.FaceVector message, CollectionRecord collection) =>
+        RequestChecks.Vector(message, collection.Name, collection.ModelVersion);
 
-        var vector = FaceVector.FromBytes(data);
-        if (!Quantizer.IsValid(vector.AsSpan()))
-        {
-            Errors.Throw(FaceIndexError.InvalidVector, "A face vector's components lie in [-127, 127]; this one holds -128.");
-        }
-
-        int squaredNorm = vector.Dot(vector);
-        if (squaredNorm is < MinSquaredNorm or > MaxSquaredNorm)
-        {
-            Errors.Throw(FaceIndexError.InvalidVector, $"A face vector is a unit vector quantized at scale 127 (squared norm near 16129); this one's squared norm is {squaredNorm}.");
-        }
-
-        Validation.Length(message.ModelVersion, "model_version", Validation.MaxModelVersionBytes);
-        if (message.ModelVersion.Length == 0)
-        {
-            Errors.Throw(
-                FaceIndexError.InvalidVector,
-                $"A face vector names the model that made it (model_version); collection '{collection.Name}' holds vectors of '{collection.ModelVersion}'.");
-        }
-
-        if (!string.Equals(message.ModelVersion, collection.ModelVersion, StringComparison.Ordinal))
-        {
-            Errors.Throw(
-                FaceIndexError.ModelMismatch,
-                $"The vector was made by model '{message.ModelVersion}'; collection '{collection.Name}' holds vectors of '{collection.ModelVersion}'.");
-        }
-
-        return vector;
-    }
-
-    /// <summary>The person id of a write, which must not be empty.</summary>
-    private static string PersonId(string personId)
-    {
-        if (string.IsNullOrEmpty(personId))
-        {
-            Errors.ThrowInvalid("The person_id must not be empty.");
-        }
-
-        Validation.Length(personId, "person_id", FaceStore.MaxPersonIdBytes);
-        return personId;
-    }
+    /// <summary>The person id of a request, which must not be empty.</summary>
+    private static string PersonId(string personId) => RequestChecks.PersonId(personId);
 
     /// <summary>The requested threshold, or <paramref name="fallback"/>; a squared L2 distance in [0, 4].</summary>
     private static float Threshold(bool has, float requested, float fallback)
