@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A full disk fails the build with a flood of copy retries: say up front how much room there is.
+df -h . | tail -1 | awk '{print "disk: " $4 " free of " $2 " on " $6}'
 bash scripts/fetch-models.sh
 # The multi-process cluster test (tests/FaceIndex.Cluster.Tests) runs Debian's redis-server: installed
 # with apt when missing (as root), as the fuzz run installs afl++.
