@@ -70,9 +70,10 @@ public sealed partial class FaceStore
         FaceStore store;
         try
         {
-            kv = new KvStore(options, directory);
-            (walDevice, wal) = await OpenWalAsync(directory, options, ct).ConfigureAwait(false);
-            store = new FaceStore(options, logger, directoryLock, kv, walDevice, wal);
+            var guard = new DeviceGuard();
+            kv = new KvStore(options, directory, guard);
+            (walDevice, wal) = await OpenWalAsync(directory, options, guard, ct).ConfigureAwait(false);
+            store = new FaceStore(options, logger, directoryLock, guard, kv, walDevice, wal);
         }
         catch (Exception ex)
         {
@@ -129,23 +130,23 @@ public sealed partial class FaceStore
     public const string RepairRecordPrefix = "faceindex/log-repairs/";
 
     /// <summary>Opens (or creates) the write-ahead log of the store in <paramref name="directory"/>.</summary>
-    internal static async Task<(IDevice Device, FasterLog Log)> OpenWalAsync(string directory, StorageOptions options, CancellationToken ct)
+    internal static async Task<(IDevice Device, FasterLog Log)> OpenWalAsync(string directory, StorageOptions options, DeviceGuard guard, CancellationToken ct)
     {
         var walDirectory = Path.Combine(directory, WalDirectoryName);
         Directory.CreateDirectory(walDirectory);
-        var device = Devices.CreateLogDevice(WalSegmentPrefix(directory), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
+        var device = guard.Wrap(Devices.CreateLogDevice(WalSegmentPrefix(directory), preallocateFile: false, deleteOnClose: false, recoverDevice: true));
         try
         {
             var log = await FasterLog.CreateAsync(
                 new FasterLogSettings
                 {
                     LogDevice = device,
-                    LogCommitDir = Path.Combine(walDirectory, "commits"),
+                    // Commit records through guarded devices, pruned only after a record written whole.
+                    LogCommitManager = new GuardedCommits(Path.Combine(walDirectory, "commits"), guard),
                     PageSize = 1L << 20,
                     MemorySize = options.WalMemoryBytes,
                     SegmentSize = options.SegmentSizeBytes,
                     LogChecksum = LogChecksumType.PerEntry,
-                    RemoveOutdatedCommits = true,
                 },
                 ct).ConfigureAwait(false);
             return (device, log);

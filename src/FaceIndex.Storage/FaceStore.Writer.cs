@@ -173,6 +173,9 @@ public sealed partial class FaceStore
         {
             throw new IOException($"The log commit did not complete within {_options.CommitTimeout.TotalSeconds:0.#} s (Storage:CommitTimeout).", ex);
         }
+
+        // FASTER completes a commit whose record it could not write: the guard knows.
+        _guard.ThrowIfFaulted();
     }
 
     private async Task RunCheckpointAsync(CheckpointOp op)
@@ -199,6 +202,10 @@ public sealed partial class FaceStore
             {
                 throw new IOException("The key-value checkpoint did not complete.");
             }
+
+            // FASTER reports a checkpoint complete even when its pages could not be written: the guard
+            // knows, and refused its metadata, so that it is never recovered.
+            _guard.ThrowIfFaulted();
 
             // The log keeps the entries after the previous checkpoint, not only after this one (see _previousCheckpointAddress).
             long truncateTo = _previousCheckpointAddress;

@@ -34,6 +34,7 @@ public sealed partial class FaceStore : IAsyncDisposable
 
     private readonly StorageOptions _options;
     private readonly ILogger _logger;
+    private readonly DeviceGuard _guard;
     private readonly KvStore _kv;
     private readonly IDevice _walDevice;
     private readonly FasterLog _wal;
@@ -52,7 +53,8 @@ public sealed partial class FaceStore : IAsyncDisposable
     /// The log address of the checkpoint before the latest: the log is truncated only up to here, so that
     /// a start that finds the latest checkpoint unreadable and falls back to the one before still has
     /// every entry after it (a checkpoint taken as the disk filled was reported complete, then not
-    /// recovered: the log truncated up to it had lost 88 acknowledged faces).
+    /// recovered: the log truncated up to it had lost 88 acknowledged faces). FASTER keeps the same two
+    /// checkpoints on disk.
     /// </summary>
     private long _previousCheckpointAddress;
     private long _lastCheckpointTicks;
@@ -60,8 +62,9 @@ public sealed partial class FaceStore : IAsyncDisposable
     private volatile Exception? _writeFault;
     private int _disposed;
 
-    private FaceStore(StorageOptions options, ILogger logger, DirectoryLock directoryLock, KvStore kv, IDevice walDevice, FasterLog wal)
+    private FaceStore(StorageOptions options, ILogger logger, DirectoryLock directoryLock, DeviceGuard guard, KvStore kv, IDevice walDevice, FasterLog wal)
     {
+        _guard = guard;
         _options = options;
         _directoryLock = directoryLock;
         _logger = logger;
@@ -95,9 +98,10 @@ public sealed partial class FaceStore : IAsyncDisposable
             Directory.CreateDirectory(directory);
             directoryLock = DirectoryLock.Acquire(directory);
             ProbeWritable(directory);
-            kv = new KvStore(options, directory);
-            (walDevice, wal) = await OpenWalAsync(directory, options, ct).ConfigureAwait(false);
-            var store = new FaceStore(options, logger, directoryLock, kv, walDevice, wal);
+            var guard = new DeviceGuard();
+            kv = new KvStore(options, directory, guard);
+            (walDevice, wal) = await OpenWalAsync(directory, options, guard, ct).ConfigureAwait(false);
+            var store = new FaceStore(options, logger, directoryLock, guard, kv, walDevice, wal);
             var replayed = store.Recover();
             store.StartWriter();
             StoreLog.Opened(logger, directory, store.CountAllFaces(), Volatile.Read(ref store._personCount), store._collections.Count, store._checkpointAddress, replayed, started.ElapsedMilliseconds);

@@ -90,7 +90,7 @@ public sealed class LogCorruptionTests
 
         // Committed by FasterLog itself (framed, checksummed): an entry of an unknown kind, then a valid one.
         var options = StoreFixture.Options(dir.Path);
-        var (device, log) = await FaceStore.OpenWalAsync(Path.GetFullPath(dir.Path), options, CancellationToken.None);
+        var (device, log) = await FaceStore.OpenWalAsync(Path.GetFullPath(dir.Path), options, new FaceIndex.Storage.Internal.DeviceGuard(), CancellationToken.None);
         long bad = log.Enqueue(new byte[] { WalCodec.FormatVersion, 99, 1, 2, 3 });
         var writer = new ByteWriter();
         WalCodec.Encode(new CreateCollectionEntry("later", StoreFixture.Model, DateTime.UtcNow.Ticks), writer);

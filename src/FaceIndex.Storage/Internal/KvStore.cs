@@ -15,19 +15,26 @@ internal sealed class KvStore : IDisposable
 {
     private readonly FasterKV<SpanByte, SpanByte> _kv;
     private readonly IDevice _device;
+    private readonly GuardedCheckpoints _checkpoints;
+    private readonly DeviceGuard _guard;
     private readonly SpanByteFunctions_ByteArrayOutput<Empty> _functions = new();
     private readonly ConcurrentBag<Session> _readers = [];
     private readonly Session _writer;
 
-    public KvStore(StorageOptions options, string directory)
+    /// <summary>Opens (recovering the latest readable checkpoint) or creates the store under <paramref name="directory"/>;
+    /// <paramref name="guard"/> watches every write to its log and checkpoints (it also guards the store's log).</summary>
+    public KvStore(StorageOptions options, string directory, DeviceGuard guard)
     {
+        _guard = guard;
         var logDirectory = Path.Combine(directory, "kv");
         var checkpointDirectory = Path.Combine(directory, "kv-checkpoints");
         Directory.CreateDirectory(logDirectory);
         Directory.CreateDirectory(checkpointDirectory);
-        _device = Devices.CreateLogDevice(Path.Combine(logDirectory, "hlog"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
+        _device = guard.Wrap(Devices.CreateLogDevice(Path.Combine(logDirectory, "hlog"), preallocateFile: false, deleteOnClose: false, recoverDevice: true));
         try
         {
+            // Checkpoint files through guarded devices, pruned only after a checkpoint written whole.
+            _checkpoints = new GuardedCheckpoints(checkpointDirectory, guard);
             var settings = new FasterKVSettings<SpanByte, SpanByte>
             {
                 IndexSize = options.IndexBuckets * 64,
@@ -35,8 +42,7 @@ internal sealed class KvStore : IDisposable
                 MemorySize = options.MemoryBudgetBytes,
                 PageSize = Math.Min(1L << 22, options.MemoryBudgetBytes / 4),
                 SegmentSize = options.SegmentSizeBytes,
-                CheckpointDir = checkpointDirectory,
-                RemoveOutdatedCheckpoints = true,
+                CheckpointManager = _checkpoints,
                 TryRecoverLatest = true,
             };
             _kv = new FasterKV<SpanByte, SpanByte>(settings);
@@ -120,12 +126,22 @@ internal sealed class KvStore : IDisposable
         }
     }
 
-    /// <summary>Takes a full (index + log) fold-over checkpoint carrying <paramref name="cookie"/>; writer thread only.</summary>
+    /// <summary>
+    /// Takes a full (index + log) fold-over checkpoint carrying <paramref name="cookie"/>; writer thread only.
+    /// True when it was written whole: then every older checkpoint but the previous whole one is deleted.
+    /// False when FASTER failed it or any write to the store's files failed (<see cref="DeviceGuard"/>).
+    /// </summary>
     public async ValueTask<bool> CheckpointAsync(CheckpointCookie cookie, CancellationToken ct)
     {
         _kv.CommitCookie = cookie.Encode();
-        var (success, _) = await _kv.TakeFullCheckpointAsync(CheckpointType.FoldOver, ct).ConfigureAwait(false);
-        return success;
+        var (success, token) = await _kv.TakeFullCheckpointAsync(CheckpointType.FoldOver, ct).ConfigureAwait(false);
+        if (!success || _guard.Fault is not null)
+        {
+            return false;
+        }
+
+        _checkpoints.Prune(token);
+        return true;
     }
 
     /// <summary>Bytes of the key-value log between its begin and tail addresses.</summary>
@@ -140,6 +156,7 @@ internal sealed class KvStore : IDisposable
         }
 
         _kv.Dispose();
+        _checkpoints.Dispose();
         _device.Dispose();
     }
 
