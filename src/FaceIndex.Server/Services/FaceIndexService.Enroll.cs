@@ -47,6 +47,7 @@ internal sealed partial class FaceIndexService
 
         int index = 0;
         RpcException? malformed = null;
+        bool readToEnd = false;
         try
         {
             await foreach (var request in requestStream.ReadAllAsync(ct).ConfigureAwait(false))
@@ -55,12 +56,15 @@ internal sealed partial class FaceIndexService
                 var item = EnrollItemAsync(index++, request, context, window, ct);
                 await inFlight.Writer.WriteAsync(item, ct).ConfigureAwait(false);
             }
+
+            readToEnd = true;
         }
         catch (RpcException e) when (e.Trailers.GetValue(Errors.ReasonTrailer) == RequestBinder.MalformedReason)
         {
             // The stream cannot be read past a message that does not parse: the results before it
             // still go out, then the call ends with the position of the bad message.
             malformed = Errors.Rpc(e.StatusCode, RequestBinder.MalformedReason, $"Message {index} of the stream: {e.Status.Detail}");
+            readToEnd = true;
         }
         catch (IOException e)
         {
@@ -71,12 +75,49 @@ internal sealed partial class FaceIndexService
         finally
         {
             inFlight.Writer.TryComplete();
+            if (!readToEnd)
+            {
+                // The call ends early (cancelled, reset), but its items and its writer still use the
+                // call's context and response stream: ASP.NET Core disposes the request as soon as this
+                // method returns (an item reading the caller's identity then threw "Request has finished
+                // and HttpContext disposed" under load). Return only once they have all ended.
+                await WhenAllEndedAsync(writer, window, _options.EnrollStreamWindow, ct).ConfigureAwait(false);
+            }
         }
 
-        await writer.ConfigureAwait(false);
+        try
+        {
+            await writer.ConfigureAwait(false);
+        }
+        catch
+        {
+            // The response could not be written: the items still running end before the call does.
+            await WhenAllEndedAsync(writer, window, _options.EnrollStreamWindow, ct).ConfigureAwait(false);
+            throw;
+        }
+
         if (malformed is not null)
         {
             throw malformed;
+        }
+    }
+
+    /// <summary>Waits until every item of the stream has ended (each holds a window slot until then) and the writer too.</summary>
+    private static async Task WhenAllEndedAsync(Task writer, SemaphoreSlim window, int slots, CancellationToken ct)
+    {
+        for (int i = 0; i < slots; i++)
+        {
+            await window.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await writer.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ct.IsCancellationRequested || ex is IOException or InvalidOperationException)
+        {
+            // The writer stopped at the cancel, or wrote to a stream the client had already reset; the
+            // call's own exception is the one that counts.
         }
     }
 
