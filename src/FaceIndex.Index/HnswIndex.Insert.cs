@@ -68,16 +68,26 @@ public sealed partial class HnswIndex
 
         // Small chunks handed out in order keep concurrent inserts close to file order.
         int next = -1;
-        Parallel.For(0, parallel.MaxDegreeOfParallelism, parallel, _ =>
+        var touched = new byte[_storage.Capacity + 1];
+        Volatile.Write(ref _touched, touched);
+        try
         {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < ids.Length)
+            Parallel.For(0, parallel.MaxDegreeOfParallelism, parallel, _ =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                Add(ids.Span[i], in vectors.Span[i]);
-                added?.Invoke(ids.Span[i]);
-            }
-        });
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < ids.Length)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    Add(ids.Span[i], in vectors.Span[i]);
+                    added?.Invoke(ids.Span[i]);
+                }
+            });
+        }
+        finally
+        {
+            Volatile.Write(ref _touched, null);
+            LinkOrphans(ids.Span[..Math.Min(ids.Length, next + 1)], touched);
+        }
     }
 
     /// <summary>Grows the index now to hold at least <paramref name="capacity"/> vectors, so that later adds do not pause to grow it.</summary>
