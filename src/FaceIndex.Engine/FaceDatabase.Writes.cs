@@ -64,6 +64,24 @@ public sealed partial class FaceDatabase
         return _store.SetPersonMetadataAsync(collection, personId, metadata, ct);
     }
 
+    /// <summary>
+    /// Gives faces of a collection to a person (created when absent), durably: naming a cluster as a person,
+    /// or merging one person into another. Search finds the faces under their new person at once (the
+    /// index holds face ids; persons are the store's). Returns the ids moved.
+    /// </summary>
+    public Task<IReadOnlyList<long>> MoveFacesAsync(string collection, IReadOnlyList<long> faceIds, string toPersonId, CancellationToken ct = default)
+    {
+        ThrowIfDisposed();
+        return _store.MoveFacesAsync(collection, faceIds, toPersonId, ct);
+    }
+
+    /// <summary>Renames a person (faces, metadata and creation time move to the new id, which must be free), durably.</summary>
+    public Task RenamePersonAsync(string collection, string personId, string newPersonId, CancellationToken ct = default)
+    {
+        ThrowIfDisposed();
+        return _store.RenamePersonAsync(collection, personId, newPersonId, ct);
+    }
+
     /// <summary>Deletes a face durably and removes it from search; returns it, or null when the collection holds no such face.</summary>
     public async Task<FaceRecord?> DeleteFaceAsync(string collection, long faceId, CancellationToken ct = default)
     {

@@ -39,6 +39,9 @@ public sealed partial class FaceStore
             case SetPersonMetadataEntry e:
                 ApplySetMetadata(e);
                 break;
+            case MoveFacesEntry e:
+                ApplyMoveFaces(e);
+                break;
             case PutBlobEntry e:
                 KvCodec.WriteBlob(_valueWriter, e.Value);
                 _kv.Upsert(Keys.ForBlob(e.Key), _valueWriter.WrittenSpan);
@@ -238,6 +241,96 @@ public sealed partial class FaceStore
         person ??= new PersonState { CreatedTicks = e.CreatedTicks };
         person.Metadata = e.Metadata;
         WritePerson(state, personKey, e.PersonId, person, isNew);
+    }
+
+    private void ApplyMoveFaces(MoveFacesEntry e)
+    {
+        if (!_collections.TryGetValue(e.Collection, out var state))
+        {
+            return;
+        }
+
+        var toKey = Keys.ForPerson(e.Collection, e.ToPerson);
+        var to = ReadPersonState(toKey);
+        bool isNew = to is null;
+        to ??= new PersonState { CreatedTicks = e.CreatedTicks };
+        var sources = new Dictionary<string, PersonState>(StringComparer.Ordinal);
+        foreach (var faceId in e.FaceIds)
+        {
+            var faceKey = Keys.ForFace(faceId);
+            if (_kv.WriterRead(faceKey) is not { } value)
+            {
+                continue;
+            }
+
+            var face = KvCodec.ReadFace(value);
+            if (!string.Equals(face.Collection, e.Collection, StringComparison.Ordinal) || string.Equals(face.PersonId, e.ToPerson, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (!sources.TryGetValue(face.PersonId, out var from) && ReadPersonState(Keys.ForPerson(e.Collection, face.PersonId)) is { } read)
+            {
+                sources[face.PersonId] = from = read;
+            }
+
+            from?.FaceIds.Remove(faceId);
+            if (face.ContentHash is { } hash)
+            {
+                var oldHashKey = Keys.ForContentHash(e.Collection, face.PersonId, hash);
+                var oldIds = _kv.WriterRead(oldHashKey) is { } existing ? KvCodec.ReadFaceIds(existing) : [];
+                oldIds.Remove(faceId);
+                if (oldIds.Count == 0)
+                {
+                    _kv.Delete(oldHashKey);
+                    from?.ContentHashes.RemoveAll(h => h.AsSpan().SequenceEqual(hash));
+                }
+                else
+                {
+                    KvCodec.WriteFaceIds(_valueWriter, oldIds);
+                    _kv.Upsert(oldHashKey, _valueWriter.WrittenSpan);
+                }
+
+                var newHashKey = Keys.ForContentHash(e.Collection, e.ToPerson, hash);
+                var newIds = _kv.WriterRead(newHashKey) is { } present ? KvCodec.ReadFaceIds(present) : [];
+                if (!newIds.Contains(faceId))
+                {
+                    newIds.Add(faceId);
+                }
+
+                KvCodec.WriteFaceIds(_valueWriter, newIds);
+                _kv.Upsert(newHashKey, _valueWriter.WrittenSpan);
+                if (!to.ContentHashes.Exists(h => h.AsSpan().SequenceEqual(hash)))
+                {
+                    to.ContentHashes.Add(hash);
+                }
+            }
+
+            // The record keeps everything but its person: id, vector, tags, time and sequence stay.
+            var stored = new StoredFace(face.FaceId, face.Vector, face.Box, face.DetectionScore, face.SecondaryVector);
+            var owner = new AddFacesEntry(face.Collection, e.ToPerson, face.ModelVersion, face.ContentHash, face.Tags, face.CreatedAt.UtcTicks, []);
+            KvCodec.WriteFace(_valueWriter, owner, stored, face.Sequence);
+            _kv.Upsert(faceKey, _valueWriter.WrittenSpan);
+            if (!to.FaceIds.Contains(faceId))
+            {
+                to.FaceIds.Add(faceId);
+            }
+
+            lock (state.Gate)
+            {
+                state.Faces[faceId] = e.ToPerson;
+            }
+        }
+
+        foreach (var (personId, from) in sources)
+        {
+            WritePerson(state, Keys.ForPerson(e.Collection, personId), personId, from, isNew: false);
+        }
+
+        if (!isNew || to.FaceIds.Count > 0)
+        {
+            WritePerson(state, toKey, e.ToPerson, to, isNew);
+        }
     }
 
     private void DeletePersonContent(CollectionState state, byte[] personKey, string personId, PersonState person)

@@ -121,6 +121,93 @@ public sealed partial class FaceStore
         }, ct);
     }
 
+    /// <summary>
+    /// Gives faces of the collection to <paramref name="toPersonId"/>, created when absent ("name this cluster as
+    /// that person"); the persons they leave keep their other faces and their metadata, even when left with
+    /// none. Returns the ids moved (a face that belongs to the person already is left as it is). The
+    /// collection and every face must exist in it (else <see cref="FaceIndexError.NotFound"/>, nothing moved).
+    /// </summary>
+    public Task<IReadOnlyList<long>> MoveFacesAsync(string collection, IReadOnlyList<long> faceIds, string toPersonId, CancellationToken ct = default)
+    {
+        Validation.Name(collection, "collection name", MaxCollectionNameBytes);
+        Validation.Name(toPersonId, "person id", MaxPersonIdBytes);
+        ArgumentNullException.ThrowIfNull(faceIds);
+        if (faceIds.Count == 0 || faceIds.Count > _options.MaxFacesPerRequest)
+        {
+            throw new FaceIndexException(FaceIndexError.InvalidArgument, $"A move takes 1 to {_options.MaxFacesPerRequest} face ids (Storage:MaxFacesPerRequest); got {faceIds.Count}.");
+        }
+
+        var ids = faceIds.Distinct().ToArray();
+        return Submit<IReadOnlyList<long>>(store =>
+        {
+            var state = store.RequireCollection(collection);
+            var moved = new List<long>(ids.Length);
+            foreach (var faceId in ids)
+            {
+                string? owner;
+                lock (state.Gate)
+                {
+                    owner = state.Faces.GetValueOrDefault(faceId);
+                }
+
+                if (owner is null)
+                {
+                    throw new FaceIndexException(FaceIndexError.NotFound, $"Face {faceId} does not exist in collection '{collection}'; no face was moved.");
+                }
+
+                if (!string.Equals(owner, toPersonId, StringComparison.Ordinal))
+                {
+                    moved.Add(faceId);
+                }
+            }
+
+            if (moved.Count > 0)
+            {
+                store.Append(new MoveFacesEntry(collection, [.. moved], toPersonId, DateTimeOffset.UtcNow.UtcTicks));
+            }
+
+            return moved;
+        }, ct);
+    }
+
+    /// <summary>
+    /// Renames a person: its faces, content hashes, metadata and creation time go to <paramref name="newPersonId"/>,
+    /// in one commit. <see cref="FaceIndexError.NotFound"/> when the person does not exist,
+    /// <see cref="FaceIndexError.AlreadyExists"/> when the new id names another person (move its faces instead).
+    /// </summary>
+    public Task RenamePersonAsync(string collection, string personId, string newPersonId, CancellationToken ct = default)
+    {
+        Validation.Name(collection, "collection name", MaxCollectionNameBytes);
+        Validation.Name(personId, "person id", MaxPersonIdBytes);
+        Validation.Name(newPersonId, "new person id", MaxPersonIdBytes);
+        return Submit(store =>
+        {
+            store.RequireCollection(collection);
+            if (store.ReadPersonState(Keys.ForPerson(collection, personId)) is not { } person)
+            {
+                throw new FaceIndexException(FaceIndexError.NotFound, $"Person '{personId}' does not exist in collection '{collection}'.");
+            }
+
+            if (string.Equals(personId, newPersonId, StringComparison.Ordinal))
+            {
+                return store._lastSequence;
+            }
+
+            if (store.ReadPersonState(Keys.ForPerson(collection, newPersonId)) is not null)
+            {
+                throw new FaceIndexException(FaceIndexError.AlreadyExists, $"Person '{newPersonId}' already exists in collection '{collection}'; to merge two persons, move the faces of one to the other.");
+            }
+
+            if (person.FaceIds.Count > 0)
+            {
+                store.Append(new MoveFacesEntry(collection, [.. person.FaceIds], newPersonId, person.CreatedTicks));
+            }
+
+            store.Append(new SetPersonMetadataEntry(collection, newPersonId, person.Metadata, person.CreatedTicks));
+            return store.Append(new DeletePersonEntry(collection, personId, []));
+        }, ct);
+    }
+
     private static PersonRecord ToRecord(string collection, string personId, PersonState person) =>
         new(collection, personId, person.FaceIds.AsReadOnly(), person.Metadata, new DateTimeOffset(person.CreatedTicks, TimeSpan.Zero));
 

@@ -7,7 +7,8 @@ namespace FaceIndex.ConsoleTests;
 /// <summary>
 /// The web console in a real browser against the real server and models: sign in, create a collection,
 /// enrol deepface photos by "dropping" them, search by photo (the right person; "unknown" for a stranger),
-/// the person page's thumbnails, bad uploads, the dashboard, a clustering, and a phone-width layout.
+/// the person page's thumbnails, bad uploads, the dashboard, a clustering (a cluster named as a person,
+/// then renamed), and a phone-width layout.
 /// Screenshots of each step go to <see cref="ConsoleFixture.Screenshots"/>.
 /// </summary>
 public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<ConsoleFixture>
@@ -138,5 +139,21 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         await Expect(page.Locator(".thumbs img[src^='data:image/jpeg']")).ToHaveCountAsync(6);
         await Expect(page.GetByText("Merge suggestion:")).ToBeVisibleAsync();
         await ConsoleFixture.ShotAsync(page, "10-cluster");
+
+        // Name the cluster as a person: its six faces (enrolled under six file names) go to one person.
+        await page.GetByLabel("Person id").FillAsync("angelina");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Assign 6 faces" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "angelina", Exact = true })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "6 faces" })).ToBeVisibleAsync();
+
+        // Rename that person from its page; the old id is gone.
+        await page.GetByLabel("New person id").FillAsync("angelina-jolie");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rename" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "angelina-jolie" })).ToBeVisibleAsync();
+        await Expect(page.Locator(".thumbs img[src^='data:image/jpeg']")).ToHaveCountAsync(6);
+        await ConsoleFixture.ShotAsync(page, "11-named-cluster");
+        using var check = new Rest(fixture.Server.HttpAddress, LoopbackServer.Key);
+        var (status, _) = await check.SendAsync(HttpMethod.Get, "/v1/collections/crowd/persons/angelina");
+        Assert.Equal(404, status);
     }
 }

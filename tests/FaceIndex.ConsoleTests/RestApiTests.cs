@@ -89,6 +89,44 @@ public sealed class RestApiTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task A_person_is_renamed_faces_are_assigned_to_another_and_search_answers_with_the_new_names()
+    {
+        using var rest = Client();
+        await rest.PostAsync("/v1/collections", new { name = "rest-rename" });
+        await rest.PostAsync("/v1/collections/rest-rename/persons/unnamed-1/faces", new { image = Rest.Deepface("img1.jpg") });
+        var second = await rest.PostAsync("/v1/collections/rest-rename/persons/unnamed-2/faces", new { image = Rest.Deepface("img2.jpg") });
+        ulong secondFace = ulong.Parse(second["faces"]![0]!["faceId"]!.ToJsonString().Trim('"'), System.Globalization.CultureInfo.InvariantCulture);
+
+        // Rename, with metadata in the same call: the old id is gone.
+        var renamed = await rest.OkAsync(HttpMethod.Patch, "/v1/collections/rest-rename/persons/unnamed-1", new { newPersonId = "angelina", metadata = new { name = "Angelina" } });
+        Assert.Equal("angelina", renamed["personId"]!.GetValue<string>());
+        Assert.Equal("Angelina", renamed["metadata"]!["name"]!.GetValue<string>());
+        Assert.Single(renamed["faces"]!.AsArray());
+        var (gone, goneError) = await rest.SendAsync(HttpMethod.Get, "/v1/collections/rest-rename/persons/unnamed-1");
+        Assert.Equal(404, gone);
+        Assert.Equal("NOT_FOUND", Rest.Reason(goneError));
+
+        // The other face (a cluster, say) is named as that person.
+        var assigned = await rest.PostAsync("/v1/collections/rest-rename/persons/angelina:assignFaces", new { faceIds = new[] { secondFace } });
+        Assert.Equal(2, assigned["faces"]!.AsArray().Count);
+
+        var found = await rest.PostAsync("/v1/collections/rest-rename:search", new { image = Rest.Deepface("img4.jpg"), topK = 5 });
+        var persons = found["faces"]![0]!["persons"]!.AsArray();
+        Assert.Equal("angelina", persons[0]!["personId"]!.GetValue<string>());
+        Assert.Equal(2, persons[0]!["matchedFaces"]!.GetValue<int>());
+
+        // Renaming onto a person that exists is refused; assigning a face that does not exist too; nothing changes.
+        await rest.PostAsync("/v1/collections/rest-rename/persons/jennifer/faces", new { image = Rest.Deepface("img13.jpg") });
+        var (conflict, conflictError) = await rest.SendAsync(HttpMethod.Patch, "/v1/collections/rest-rename/persons/jennifer", new { newPersonId = "angelina" });
+        Assert.Equal(409, conflict);
+        Assert.Equal("ALREADY_EXISTS", Rest.Reason(conflictError));
+        var (missing, missingError) = await rest.SendAsync(HttpMethod.Post, "/v1/collections/rest-rename/persons/jennifer:assignFaces", new { faceIds = new[] { secondFace, 987_654_321UL } });
+        Assert.Equal(404, missing);
+        Assert.Equal("NOT_FOUND", Rest.Reason(missingError));
+        Assert.Equal(2, (await rest.GetAsync("/v1/collections/rest-rename/persons/angelina"))["faces"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task Enrol_by_face_position_stores_only_the_chosen_face()
     {
         using var rest = Client();

@@ -73,6 +73,70 @@ public sealed class PersonAndBlobTests
     }
 
     [Fact]
+    public async Task Faces_move_between_persons_and_a_rename_carries_everything_through_replay_and_checkpoint()
+    {
+        using var dir = TestPaths.NewTempDirectory();
+        long[] alice, bob;
+        await using (var store = await StoreFixture.WithCollectionAsync(dir))
+        {
+            // Alice: two faces of one image (one content hash) and one of another; Bob: one face.
+            alice = [.. (await store.AddFacesAsync("default", "alice", [StoreFixture.Face(1), StoreFixture.Face(2)], StoreFixture.Model, StoreFixture.Hash(1), null)).Faces.Select(f => f.FaceId)];
+            alice = [.. alice, (await store.AddFacesAsync("default", "alice", [StoreFixture.Face(3)], StoreFixture.Model, StoreFixture.Hash(3), null)).Faces[0].FaceId];
+            bob = [(await store.AddFacesAsync("default", "bob", [StoreFixture.Face(4)], StoreFixture.Model, StoreFixture.Hash(4), null)).Faces[0].FaceId];
+            await store.SetPersonMetadataAsync("default", "alice", new Dictionary<string, string> { ["name"] = "Alice" });
+            await store.CheckpointAsync();
+
+            // One of the image's two faces goes to Bob: the hash now names faces of both.
+            var moved = await store.MoveFacesAsync("default", [alice[1], bob[0]], "bob");
+            Assert.Equal([alice[1]], moved);
+            AssertOwner(store, alice[1], "bob");
+            Assert.Equal([alice[0]], store.FindByContentHash("default", "alice", StoreFixture.Hash(1))!.Select(f => f.FaceId));
+            Assert.Equal([alice[1]], store.FindByContentHash("default", "bob", StoreFixture.Hash(1))!.Select(f => f.FaceId));
+
+            // Rename: faces, hashes, metadata and creation time go to the new id; the old id is gone.
+            Assert.True(store.TryGetPerson("default", "alice", out var before));
+            await store.RenamePersonAsync("default", "alice", "alice-smith");
+            Assert.False(store.TryGetPerson("default", "alice", out _));
+            Assert.True(store.TryGetPerson("default", "alice-smith", out var renamed));
+            Assert.Equal([alice[0], alice[2]], renamed.FaceIds);
+            Assert.Equal("Alice", renamed.Metadata["name"]);
+            Assert.Equal(before.CreatedAt, renamed.CreatedAt);
+            Assert.Null(store.FindByContentHash("default", "alice", StoreFixture.Hash(3)));
+            Assert.Equal([alice[2]], store.FindByContentHash("default", "alice-smith", StoreFixture.Hash(3))!.Select(f => f.FaceId));
+            Assert.Equal(2, store.GetStats().Persons);
+
+            // Refusals change nothing.
+            Assert.Equal(FaceIndexError.AlreadyExists, (await Assert.ThrowsAsync<FaceIndexException>(() => store.RenamePersonAsync("default", "bob", "alice-smith"))).Error);
+            Assert.Equal(FaceIndexError.NotFound, (await Assert.ThrowsAsync<FaceIndexException>(() => store.RenamePersonAsync("default", "nobody", "x"))).Error);
+            Assert.Equal(FaceIndexError.NotFound, (await Assert.ThrowsAsync<FaceIndexException>(() => store.MoveFacesAsync("default", [alice[0], 999_999], "bob"))).Error);
+            Assert.Equal(FaceIndexError.InvalidArgument, (await Assert.ThrowsAsync<FaceIndexException>(() => store.MoveFacesAsync("default", [], "bob"))).Error);
+            AssertOwner(store, alice[0], "alice-smith");
+        }
+
+        // Reopened: the moves replay from the log after the checkpoint; then once more from a checkpoint.
+        for (int round = 0; round < 2; round++)
+        {
+            await using var store = await StoreFixture.OpenAsync(dir.Path);
+            AssertOwner(store, alice[0], "alice-smith");
+            AssertOwner(store, alice[1], "bob");
+            AssertOwner(store, alice[2], "alice-smith");
+            AssertOwner(store, bob[0], "bob");
+            Assert.False(store.TryGetPerson("default", "alice", out _));
+            Assert.True(store.TryGetPerson("default", "bob", out var bobNow));
+            Assert.Equal([bob[0], alice[1]], bobNow.FaceIds);
+            Assert.Equal(2, store.GetStats().Persons);
+            Assert.Equal(4, store.GetStats().Faces);
+            await store.CheckpointAsync();
+        }
+
+        static void AssertOwner(FaceStore store, long faceId, string personId)
+        {
+            Assert.True(store.TryGetFace(faceId, out var face));
+            Assert.Equal(personId, face.PersonId);
+        }
+    }
+
+    [Fact]
     public async Task Blobs_put_get_list_delete_and_survive_restart()
     {
         using var dir = TestPaths.NewTempDirectory();

@@ -6,7 +6,7 @@ namespace FaceIndex.Server.Services;
 
 internal sealed partial class FaceIndexService
 {
-    /// <summary>Merges, replaces or removes a person's metadata keys; the person must exist.</summary>
+    /// <summary>Merges, replaces or removes a person's metadata keys, and renames it when asked; the person must exist.</summary>
     public override async Task<V1.Person> UpdatePerson(V1.UpdatePersonRequest request, ServerCallContext context)
     {
         var collection = await CollectionAsync(request.Collection, context, write: true).ConfigureAwait(false);
@@ -30,7 +30,40 @@ internal sealed partial class FaceIndexService
             metadata[key] = value;
         }
 
-        await Database.SetPersonMetadataAsync(collection, personId, metadata, context.CancellationToken).ConfigureAwait(false);
+        string? newPersonId = request.NewPersonId.Length > 0 ? PersonId(request.NewPersonId) : null;
+        if (newPersonId is not null && !string.Equals(newPersonId, personId, StringComparison.Ordinal))
+        {
+            await Database.RenamePersonAsync(collection, personId, newPersonId, context.CancellationToken).ConfigureAwait(false);
+            personId = newPersonId;
+        }
+
+        bool metadataChanged = request.ReplaceMetadata || request.RemoveMetadataKeys.Count > 0 || request.Metadata.Count > 0;
+        if (metadataChanged)
+        {
+            await Database.SetPersonMetadataAsync(collection, personId, metadata, context.CancellationToken).ConfigureAwait(false);
+        }
+
+        return await GetPerson(new V1.GetPersonRequest { Collection = collection, PersonId = personId }, context).ConfigureAwait(false);
+    }
+
+    /// <summary>Gives faces of the collection to a person (created when absent).</summary>
+    public override async Task<V1.Person> AssignFaces(V1.AssignFacesRequest request, ServerCallContext context)
+    {
+        var collection = await CollectionAsync(request.Collection, context, write: true).ConfigureAwait(false);
+        RequireCollection(collection);
+        var personId = PersonId(request.PersonId);
+        var faceIds = new List<long>(request.FaceIds.Count);
+        foreach (var faceId in request.FaceIds)
+        {
+            if (faceId == 0 || faceId > long.MaxValue)
+            {
+                Errors.ThrowInvalid($"face_ids holds {faceId}, which is not a face id returned by Enroll.");
+            }
+
+            faceIds.Add((long)faceId);
+        }
+
+        await Database.MoveFacesAsync(collection, faceIds, personId, context.CancellationToken).ConfigureAwait(false);
         return await GetPerson(new V1.GetPersonRequest { Collection = collection, PersonId = personId }, context).ConfigureAwait(false);
     }
 

@@ -60,6 +60,17 @@ internal static class WalCodec
                 writer.WriteMap(e.Metadata);
                 writer.WriteInt64(e.CreatedTicks);
                 break;
+            case MoveFacesEntry e:
+                writer.WriteString(e.Collection);
+                writer.WriteString(e.ToPerson);
+                writer.WriteInt64(e.CreatedTicks);
+                writer.WriteVarUInt((ulong)e.FaceIds.Length);
+                foreach (var faceId in e.FaceIds)
+                {
+                    writer.WriteInt64(faceId);
+                }
+
+                break;
             case PutBlobEntry e:
                 writer.WriteString(e.Key);
                 writer.WriteBytes(e.Value);
@@ -91,6 +102,7 @@ internal static class WalCodec
             EntryKind.DeleteFace => new DeleteFaceEntry(reader.ReadString(), reader.ReadInt64()),
             EntryKind.DeletePerson => DecodeDeletePerson(ref reader),
             EntryKind.SetPersonMetadata => new SetPersonMetadataEntry(reader.ReadString(), reader.ReadString(), reader.ReadMap(), reader.ReadInt64()),
+            EntryKind.MoveFaces => DecodeMoveFaces(ref reader),
             EntryKind.PutBlob => new PutBlobEntry(reader.ReadString(), reader.ReadBytes()),
             EntryKind.DeleteBlob => new DeleteBlobEntry(reader.ReadString()),
             _ => throw new InvalidDataException($"Unknown log entry kind {(byte)kind}."),
@@ -117,7 +129,27 @@ internal static class WalCodec
         return new DeletePersonEntry(collection, personId, faceIds);
     }
 
-    /// <summary>What an entry changes for search (see <see cref="StoreChange"/>); empty for blobs and metadata.</summary>
+    private static MoveFacesEntry DecodeMoveFaces(ref ByteReader reader)
+    {
+        var collection = reader.ReadString();
+        var toPerson = reader.ReadString();
+        var created = reader.ReadInt64();
+        var count = reader.ReadVarUInt();
+        if (count > int.MaxValue / sizeof(long))
+        {
+            throw new InvalidDataException($"A move of {count} faces is not a valid entry.");
+        }
+
+        var faceIds = new long[count];
+        for (int i = 0; i < faceIds.Length; i++)
+        {
+            faceIds[i] = reader.ReadInt64();
+        }
+
+        return new MoveFacesEntry(collection, faceIds, toPerson, created);
+    }
+
+    /// <summary>What an entry changes for search (see <see cref="StoreChange"/>); empty for blobs, metadata and moves of faces between persons (the index holds face ids only).</summary>
     public static IReadOnlyList<StoreChange> ChangesOf(WalEntry entry) => entry switch
     {
         CreateCollectionEntry e => [new CollectionCreated(e.Name, e.ModelVersion, e.CreatedTicks)],

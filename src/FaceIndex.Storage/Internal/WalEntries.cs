@@ -13,6 +13,7 @@ internal enum EntryKind : byte
     SetPersonMetadata = 6,
     PutBlob = 7,
     DeleteBlob = 8,
+    MoveFaces = 9,
 }
 
 /// <summary>
@@ -64,6 +65,15 @@ internal sealed record DeletePersonEntry(string Collection, string PersonId, lon
 internal sealed record SetPersonMetadataEntry(string Collection, string PersonId, IReadOnlyDictionary<string, string> Metadata, long CreatedTicks) : WalEntry
 {
     public override EntryKind Kind => EntryKind.SetPersonMetadata;
+}
+
+/// <summary>
+/// Gives faces of a collection to <paramref name="ToPerson"/> (created, with <paramref name="CreatedTicks"/>, when
+/// absent): their records, their persons' face lists and their content-hash keys move; their vectors and ids stay.
+/// </summary>
+internal sealed record MoveFacesEntry(string Collection, long[] FaceIds, string ToPerson, long CreatedTicks) : WalEntry
+{
+    public override EntryKind Kind => EntryKind.MoveFaces;
 }
 
 internal sealed record PutBlobEntry(string Key, byte[] Value) : WalEntry

@@ -59,6 +59,7 @@ export const api = {
   persons: (c, pageSize, pageToken) => call('GET', `${col(c)}/persons?pageSize=${pageSize}${pageToken ? `&pageToken=${enc(pageToken)}` : ''}`),
   person: (c, id) => call('GET', `${col(c)}/persons/${enc(id)}`),
   updatePerson: (c, id, metadata, replace) => call('PATCH', `${col(c)}/persons/${enc(id)}`, { metadata, replaceMetadata: replace }),
+  renamePerson: (c, id, newPersonId) => call('PATCH', `${col(c)}/persons/${enc(id)}`, { newPersonId }),
   deletePerson: (c, id) => call('DELETE', `${col(c)}/persons/${enc(id)}`),
   deleteFace: (c, faceId) => call('DELETE', `${col(c)}/faces/${enc(faceId)}`),
   thumbnail: (c, faceId) => call('GET', `${col(c)}/faces/${enc(faceId)}/thumbnail`),
@@ -70,7 +71,7 @@ export const api = {
   cancelOperation: id => call('POST', `/v1/operations/${enc(id)}:cancel`),
   clusters: (c, minSize, pageSize, pageToken) => call('GET', `${col(c)}/clusters?minSize=${minSize}&pageSize=${pageSize}${pageToken ? `&pageToken=${enc(pageToken)}` : ''}`),
   cluster: (c, id) => call('GET', `${col(c)}/clusters/${enc(id)}`),
-  assignCluster: (c, id, personId) => call('POST', `${col(c)}/clusters/${enc(id)}:assign`, { personId }),
+  assignFaces: (c, personId, faceIds) => call('POST', `${col(c)}/persons/${enc(personId)}:assignFaces`, { faceIds }),
 };
 
 /** The server's Prometheus text, parsed into samples: [{ name, labels, value }]. */

@@ -1,4 +1,5 @@
-// Clustering: start a job, follow its progress, cancel it, browse the clusters with thumbnails and merge suggestions.
+// Clustering: start a job, follow its progress, cancel it, browse the clusters with thumbnails and merge
+// suggestions, and name a cluster as a person.
 import { api } from '../api.js';
 import { h, attempt, fmt, thumb, toast } from '../ui.js';
 
@@ -74,7 +75,27 @@ async function clusterPage(root, c, clusterId) {
   const k = await attempt(slot, () => api.cluster(c, clusterId));
   if (!k) { return; }
   const s = k.summary ?? {};
+  const faceIds = k.faceIds ?? [];
   root.append(h('div.card', {},
     h('p', {}, `${fmt.num(s.size)} faces. `, s.suggestedPersonId ? h('span', {}, 'Merge suggestion: ', h('a', { href: `#/persons/${encodeURIComponent(s.suggestedPersonId)}`, text: s.suggestedPersonId }), ` (distance ${fmt.dist(s.suggestedPersonDistance)})`) : 'No enrolled person is close.'),
-    h('div.thumbs', {}, ...(k.faceIds ?? []).map(id => thumb(c, id, `#${id}`)))));
+    h('div.thumbs', {}, ...faceIds.map(id => thumb(c, id, `#${id}`)))));
+
+  // Name the cluster: its faces go to that person (created when new), as the merge suggestion proposes.
+  const name = h('input', { type: 'text', id: 'cluster-person', required: true, maxlength: 256, autocomplete: 'off', 'aria-describedby': 'cluster-person-help' });
+  name.value = s.suggestedPersonId ?? '';
+  const form = h('form.card', { 'aria-label': 'Name this cluster' },
+    h('h3', { text: 'Name this cluster as a person' }),
+    h('label.field', { for: 'cluster-person' }, 'Person id', name),
+    h('p.muted', { id: 'cluster-person-help', text: `The ${faceIds.length} faces move to this person (created when new); the persons they leave keep their other faces.` }),
+    h('button', { type: 'submit', text: `Assign ${faceIds.length} faces` }));
+  form.addEventListener('submit', async e => {
+    e.preventDefault();
+    const personId = name.value.trim();
+    const person = await attempt(slot, () => api.assignFaces(c, personId, faceIds));
+    if (person) {
+      toast(`${faceIds.length} faces assigned to ${personId}`);
+      location.hash = `#/persons/${encodeURIComponent(personId)}`;
+    }
+  });
+  root.append(form);
 }

@@ -1,4 +1,5 @@
-// Persons: a paged list, a jump to a person by id, and the person page (faces with thumbnails, metadata, deletes).
+// Persons: a paged list, a jump to a person by id, and the person page (faces with thumbnails, metadata,
+// rename, deletes).
 import { api } from '../api.js';
 import { h, attempt, fmt, thumb, toast } from '../ui.js';
 
@@ -69,9 +70,23 @@ async function personPage(root, state, personId) {
     if (await attempt(slot, () => api.updatePerson(c, personId, metadata, true))) { toast('Metadata saved'); }
   });
 
+  const newId = h('input', { type: 'text', id: 'new-person-id', required: true, maxlength: 256, autocomplete: 'off' });
+  newId.value = personId;
+  const renameForm = h('form.card', { 'aria-label': 'Rename' },
+    h('h3', { text: 'Rename' }),
+    h('label.field', { for: 'new-person-id' }, 'New person id', newId),
+    h('button', { type: 'submit', text: 'Rename' }));
+  renameForm.addEventListener('submit', async e => {
+    e.preventDefault();
+    const to = newId.value.trim();
+    if (to === personId) { return; }
+    if (await attempt(slot, () => api.renamePerson(c, personId, to))) { toast(`Renamed to ${to}`); location.hash = `#/persons/${encodeURIComponent(to)}`; }
+  });
+
   root.append(
     h('div.card', {}, h('h3', { text: `${(person.faces ?? []).length} faces` }), faces),
     metaForm,
+    renameForm,
     h('button.danger', { type: 'button', text: 'Delete this person', onclick: async () => {
       if (!confirm(`Delete ${personId} and all their faces?`)) { return; }
       if (await attempt(slot, () => api.deletePerson(c, personId))) { toast(`Deleted ${personId}`); location.hash = '#/persons'; }
