@@ -57,45 +57,6 @@ internal static class DlibChip
     public static void Align(RgbImage image, ReadOnlySpan<PointF> points, Span<float> planes) => Align(image, points, s_reference, planes);
 
     /// <summary>As <see cref="Align(RgbImage, ReadOnlySpan{PointF}, Span{float})"/> onto given reference points (for measuring framings).</summary>
-    public static void Align(RgbImage image, ReadOnlySpan<PointF> points, ReadOnlySpan<PointF> reference, Span<float> planes)
-    {
-        Span<PointF> decoded = stackalloc PointF[points.Length];
-        for (int i = 0; i < points.Length; i++)
-        {
-            decoded[i] = new PointF(points[i].X * image.Scale, points[i].Y * image.Scale);
-        }
-
-        var (a, b, tx, ty) = FaceAligner.EstimateSimilarity(decoded, reference);
-        double det = (a * a) + (b * b);
-        float ia = (float)(a / det), ib = (float)(b / det);
-        float scale = (float)Math.Sqrt(det);
-        int samples = scale < 1f / 1.5f ? Math.Min(4, (int)MathF.Ceiling(1f / scale)) : 1;
-        const int Plane = Size * Size;
-        float inv = 1f / (samples * samples);
-        float itx = (float)tx, ity = (float)ty;
-        for (int v = 0; v < Size; v++)
-        {
-            for (int u = 0; u < Size; u++)
-            {
-                float r = 0, g = 0, bl = 0;
-                for (int sv = 0; sv < samples; sv++)
-                {
-                    float dv = v + (((sv + 0.5f) / samples) - 0.5f) - ity;
-                    for (int su = 0; su < samples; su++)
-                    {
-                        float du = u + (((su + 0.5f) / samples) - 0.5f) - itx;
-                        image.SampleRgb((ia * du) + (ib * dv), (-ib * du) + (ia * dv), out float sr, out float sg, out float sb);
-                        r += sr;
-                        g += sg;
-                        bl += sb;
-                    }
-                }
-
-                int i = (v * Size) + u;
-                planes[i] = ((r * inv) - s_mean[0]) / 255f;
-                planes[Plane + i] = ((g * inv) - s_mean[1]) / 255f;
-                planes[(2 * Plane) + i] = ((bl * inv) - s_mean[2]) / 255f;
-            }
-        }
-    }
+    public static void Align(RgbImage image, ReadOnlySpan<PointF> points, ReadOnlySpan<PointF> reference, Span<float> planes) =>
+        FaceAligner.Warp(image, points, reference, Size, s_mean, 255f, planes);
 }

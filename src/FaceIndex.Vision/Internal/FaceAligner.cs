@@ -71,7 +71,17 @@ internal static class FaceAligner
     /// Warps the face with the given 5 points (full-size pixels) into <paramref name="planes"/> (length
     /// <see cref="TensorLength"/>), sampling the image at its decoded scale.
     /// </summary>
-    public static void Align(RgbImage image, ReadOnlySpan<PointF> points, Span<float> planes)
+    public static void Align(RgbImage image, ReadOnlySpan<PointF> points, Span<float> planes) =>
+        Warp(image, points, Reference, Size, [127f, 127f, 127f], 128f, planes);
+
+    /// <summary>
+    /// The similarity warp that both embedders' crops use: the transform that best maps the face's points
+    /// (full-size pixels) onto <paramref name="reference"/> (Umeyama), inverted and sampled bilinearly at
+    /// the image's decoded scale, with up to 4×4 samples per output pixel when the face is shrunk by more
+    /// than 1.5×; each channel c is written as (value − <paramref name="mean"/>[c]) / <paramref name="divisor"/>
+    /// into three planes of <paramref name="size"/>² (R, G, B).
+    /// </summary>
+    internal static void Warp(RgbImage image, ReadOnlySpan<PointF> points, ReadOnlySpan<PointF> reference, int size, ReadOnlySpan<float> mean, float divisor, Span<float> planes)
     {
         Span<PointF> decoded = stackalloc PointF[points.Length];
         for (int i = 0; i < points.Length; i++)
@@ -79,20 +89,20 @@ internal static class FaceAligner
             decoded[i] = new PointF(points[i].X * image.Scale, points[i].Y * image.Scale);
         }
 
-        var (a, b, tx, ty) = EstimateSimilarity(decoded, Reference);
+        var (a, b, tx, ty) = EstimateSimilarity(decoded, reference);
 
         // Inverse map: src = M⁻¹ (dst − t), M⁻¹ = [a b; −b a] / (a² + b²).
         double det = (a * a) + (b * b);
         float ia = (float)(a / det), ib = (float)(b / det);
         float scale = (float)Math.Sqrt(det);
         int samples = scale < 1f / 1.5f ? Math.Min(4, (int)MathF.Ceiling(1f / scale)) : 1;
-        const int Plane = Size * Size;
+        int plane = size * size;
 
         float inv = 1f / (samples * samples);
         float itx = (float)tx, ity = (float)ty;
-        for (int v = 0; v < Size; v++)
+        for (int v = 0; v < size; v++)
         {
-            for (int u = 0; u < Size; u++)
+            for (int u = 0; u < size; u++)
             {
                 float r = 0, g = 0, bl = 0;
                 for (int sv = 0; sv < samples; sv++)
@@ -108,10 +118,10 @@ internal static class FaceAligner
                     }
                 }
 
-                int i = (v * Size) + u;
-                planes[i] = ((r * inv) - 127f) / 128f;
-                planes[Plane + i] = ((g * inv) - 127f) / 128f;
-                planes[(2 * Plane) + i] = ((bl * inv) - 127f) / 128f;
+                int i = (v * size) + u;
+                planes[i] = ((r * inv) - mean[0]) / divisor;
+                planes[plane + i] = ((g * inv) - mean[1]) / divisor;
+                planes[(2 * plane) + i] = ((bl * inv) - mean[2]) / divisor;
             }
         }
     }
