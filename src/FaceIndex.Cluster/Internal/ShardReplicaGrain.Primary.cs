@@ -225,17 +225,33 @@ internal sealed partial class ShardReplicaGrain
         {
             ClusterLog.FollowerDropped(_logger, _collection, _shard, link.Node, ex.Message);
             link.Stop();
-            try
+
+            // The writes waiting for this follower are released only once the catalog has taken it out
+            // of the in-sync set (so that it can never be promoted without them): retried until it has,
+            // since the first call can fail while membership is still settling, for instance when the
+            // catalog lived on the node that died (a multi-process test saw writes wait for ever).
+            while (!_stopping.IsCancellationRequested && IsPrimary && ShardLayout.Term == term && ShardLayout.InSync.Contains(link.Node))
             {
-                // A node that is stopping fails to ship because of itself: its followers stay in sync.
-                if (membership.CurrentSnapshot.GetSiloStatus(localSilo.SiloAddress) == SiloStatus.Active)
+                try
                 {
-                    _layout = await Catalog.RemoveFromInSyncAsync(_collection, _shard, link.Node, term).ConfigureAwait(true);
+                    // A node that is stopping fails to ship because of itself: its followers stay in sync.
+                    if (membership.CurrentSnapshot.GetSiloStatus(localSilo.SiloAddress) != SiloStatus.Active)
+                    {
+                        break;
+                    }
+
+                    _layout = await Catalog.RemoveFromInSyncAsync(_collection, _shard, link.Node, term).WaitAsync(_options.ShipTimeout * 2).ConfigureAwait(true);
+                    if (!ShardLayout.InSync.Contains(link.Node))
+                    {
+                        break;
+                    }
                 }
-            }
-            catch (Exception inner) when (inner is not OperationCanceledException)
-            {
-                ClusterLog.FollowerDropped(_logger, _collection, _shard, link.Node, inner.Message);
+                catch (Exception inner) when (inner is not OperationCanceledException)
+                {
+                    ClusterLog.FollowerDropped(_logger, _collection, _shard, link.Node, inner.Message);
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(true);
             }
 
             lock (_linkGate)
