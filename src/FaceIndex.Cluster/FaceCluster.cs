@@ -141,6 +141,10 @@ public sealed class FaceCluster(IGrainFactory grains, ClusterNodeOptions options
     public Task<IReadOnlyList<long>?> DeletePersonAsync(string collection, string personId) =>
         WriteAsync(collection, ShardRouting.ShardOf(personId, ShardCountOf(collection)), (replica, epoch) => replica.DeletePersonAsync(personId, epoch), personId);
 
+    /// <summary>Replaces a person's metadata on the person's shard; false when there is no such person.</summary>
+    public Task<bool> SetPersonMetadataAsync(string collection, string personId, IReadOnlyDictionary<string, string> metadata) =>
+        WriteAsync(collection, ShardRouting.ShardOf(personId, ShardCountOf(collection)), (replica, epoch) => replica.SetPersonMetadataAsync(personId, new Dictionary<string, string>(metadata, StringComparer.Ordinal), epoch), personId);
+
     /// <summary>
     /// The best <paramref name="k"/> faces of the collection, best first: every shard's top-k from one
     /// in-sync replica (another when it does not answer within <see cref="ClusterNodeOptions.ReplicaDeadline"/>),

@@ -67,6 +67,10 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     [Alias("DeletePerson")]
     Task<IReadOnlyList<long>?> DeletePersonAsync(string personId, long epoch);
 
+    /// <summary>Replaces a person's metadata; false when there is no such person. Primary only.</summary>
+    [Alias("SetPersonMetadata")]
+    Task<bool> SetPersonMetadataAsync(string personId, Dictionary<string, string> metadata, long epoch);
+
     /// <summary>The best <paramref name="k"/> faces of this shard for the query code, best first.</summary>
     [Alias("Search")]
     Task<IReadOnlyList<ShardHit>> SearchAsync(byte[] query, int k, int ef);

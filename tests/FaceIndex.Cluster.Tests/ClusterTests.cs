@@ -77,6 +77,14 @@ public sealed class ClusterTests
         {
             Assert.Single(group.Select(r => r.Faces).Distinct());
         }
+
+        // A person's metadata is set on its shard (and replicated with the write); an unknown person is refused.
+        Assert.True(await fixture.Faces.SetPersonMetadataAsync("gallery", "person-7", new Dictionary<string, string> { ["name"] = "Seven" }));
+        var seven = await fixture.Faces.GetPersonAsync("gallery", "person-7");
+        Assert.NotNull(seven);
+        Assert.Equal("Seven", seven.Metadata["name"]);
+        Assert.Equal(3, seven.FaceIds.Count);
+        Assert.False(await fixture.Faces.SetPersonMetadataAsync("gallery", "nobody", new Dictionary<string, string> { ["a"] = "b" }));
     }
 
     [Fact]

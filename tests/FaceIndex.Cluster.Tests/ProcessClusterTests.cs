@@ -135,6 +135,16 @@ public sealed class ProcessClusterTests(ITestOutputHelper output)
                 Assert.Contains(search.Faces[0].Matches, m => m.FaceId == faceId);
             }
 
+            // UpdatePerson through one node, read back through another; a rename is refused with its reason.
+            var someone = acknowledged.First().Value.Person;
+            var updated = await cluster.Node(victim).Client.UpdatePersonAsync(new V1.UpdatePersonRequest { Collection = "site", PersonId = someone, Metadata = { ["name"] = "Someone" } });
+            Assert.Equal("Someone", updated.Metadata["name"]);
+            var readBack = await cluster.Node(cluster.NextLive(victim)).Client.GetPersonAsync(new V1.GetPersonRequest { Collection = "site", PersonId = someone });
+            Assert.Equal("Someone", readBack.Metadata["name"]);
+            var rename = await Assert.ThrowsAsync<RpcException>(async () =>
+                await cluster.Node(victim).Client.UpdatePersonAsync(new V1.UpdatePersonRequest { Collection = "site", PersonId = someone, NewPersonId = someone + "-renamed" }));
+            Assert.Equal(StatusCode.FailedPrecondition, rename.StatusCode);
+
             // The operator's view: faceindex cluster-status against any node.
             var (exit, text) = await RunCliAsync("cluster-status", "--server", $"http://127.0.0.1:{cluster.Node(victim).Port}");
             output.WriteLine(text);

@@ -162,6 +162,19 @@ internal sealed partial class ShardReplicaGrain(
         return ids;
     }
 
+    public async Task<bool> SetPersonMetadataAsync(string personId, Dictionary<string, string> metadata, long epoch)
+    {
+        await EnsurePrimaryAsync(epoch).ConfigureAwait(true);
+        if (!Database.TryGetPerson(_collection, personId, out _))
+        {
+            return false;
+        }
+
+        await Database.SetPersonMetadataAsync(_collection, personId, metadata).ConfigureAwait(true);
+        await WaitForCopiesAsync(Database.Store.FeedEnd).ConfigureAwait(true);
+        return true;
+    }
+
     public Task<IReadOnlyList<ShardHit>> SearchAsync(byte[] query, int k, int ef)
     {
         var database = Database;

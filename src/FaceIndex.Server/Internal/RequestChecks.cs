@@ -64,4 +64,23 @@ internal static class RequestChecks
         Validation.Length(personId, "person_id", FaceStore.MaxPersonIdBytes);
         return personId;
     }
+
+    /// <summary>The metadata an UpdatePerson leaves: merged into (or, with replace_metadata, replacing) the person's, keys removed first.</summary>
+    public static Dictionary<string, string> UpdatedMetadata(IReadOnlyDictionary<string, string> current, V1.UpdatePersonRequest request)
+    {
+        var metadata = request.ReplaceMetadata
+            ? new Dictionary<string, string>(StringComparer.Ordinal)
+            : new Dictionary<string, string>(current, StringComparer.Ordinal);
+        foreach (var key in request.RemoveMetadataKeys)
+        {
+            metadata.Remove(key);
+        }
+
+        foreach (var (key, value) in request.Metadata)
+        {
+            metadata[key] = value;
+        }
+
+        return metadata;
+    }
 }

@@ -202,6 +202,28 @@ internal sealed class ClusterFaceIndexService(
         return response;
     }
 
+    /// <summary>Merges, replaces or removes a person's metadata keys on the person's shard; renames are refused here (a new id hashes to another shard).</summary>
+    public override async Task<V1.Person> UpdatePerson(V1.UpdatePersonRequest request, ServerCallContext context)
+    {
+        var collection = await CollectionAsync(request.Collection, context, write: true).ConfigureAwait(false);
+        var personId = PersonId(request.PersonId);
+        if (request.NewPersonId.Length > 0 && !string.Equals(request.NewPersonId, personId, StringComparison.Ordinal))
+        {
+            throw Errors.Rpc(StatusCode.FailedPrecondition, "NOT_IN_CLUSTER_MODE", "Renaming a person is not available in cluster mode yet (the new id belongs to another shard); enrol the faces under the new id and delete the old person instead.");
+        }
+
+        var person = await Call(() => cluster.GetPersonAsync(collection, personId)).ConfigureAwait(false);
+        if (person is null || !await Call(() => cluster.SetPersonMetadataAsync(collection, personId, RequestChecks.UpdatedMetadata(person.Metadata, request))).ConfigureAwait(false))
+        {
+            Errors.ThrowNotFound($"Person '{personId}' does not exist in collection '{collection}'.");
+        }
+
+        return await GetPerson(new V1.GetPersonRequest { Collection = collection, PersonId = personId }, context).ConfigureAwait(false);
+    }
+
+    public override Task<V1.Person> AssignFaces(V1.AssignFacesRequest request, ServerCallContext context) =>
+        throw Errors.Rpc(StatusCode.FailedPrecondition, "NOT_IN_CLUSTER_MODE", "Assigning faces to another person is not available in cluster mode yet (persons live on the shard of their id); enrol the faces under that person instead.");
+
     public override async Task<V1.ListPersonsResponse> ListPersons(V1.ListPersonsRequest request, ServerCallContext context)
     {
         var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);

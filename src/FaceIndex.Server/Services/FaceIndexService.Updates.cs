@@ -17,18 +17,7 @@ internal sealed partial class FaceIndexService
             Errors.ThrowNotFound($"Person '{personId}' does not exist in collection '{collection}'.");
         }
 
-        var metadata = request.ReplaceMetadata
-            ? new Dictionary<string, string>(StringComparer.Ordinal)
-            : new Dictionary<string, string>(person.Metadata, StringComparer.Ordinal);
-        foreach (var key in request.RemoveMetadataKeys)
-        {
-            metadata.Remove(key);
-        }
-
-        foreach (var (key, value) in request.Metadata)
-        {
-            metadata[key] = value;
-        }
+        var metadata = RequestChecks.UpdatedMetadata(person.Metadata, request);
 
         string? newPersonId = request.NewPersonId.Length > 0 ? PersonId(request.NewPersonId) : null;
         if (newPersonId is not null && !string.Equals(newPersonId, personId, StringComparison.Ordinal))
