@@ -13,10 +13,13 @@ public sealed partial class HnswIndex
     /// <summary>Incoming links given to an unreachable node.</summary>
     private const int OrphanLinks = 3;
 
+    /// <summary>Nodes of a parallel batch with at most this many incoming base links are checked by a search.</summary>
+    private const int MaxCheckedInDegree = 2;
+
     private long _orphansLinked;
     private long _orphansChecked;
 
-    /// <summary>Diagnostics: nodes of parallel batches with at most one incoming link, checked by a search.</summary>
+    /// <summary>Diagnostics: nodes of parallel batches with few incoming links (<see cref="MaxCheckedInDegree"/>), checked by a search.</summary>
     internal long OrphansChecked => Interlocked.Read(ref _orphansChecked);
 
     /// <summary>Diagnostics: nodes that a parallel insert left without an incoming base link, linked afterwards.</summary>
@@ -46,9 +49,11 @@ public sealed partial class HnswIndex
     /// The node is then in the graph but reachable from nowhere: 0–3 of 20,000 GENERATOR rows per
     /// two-thread build. Only lists written during the batch can link to its nodes (its own lists and
     /// those that <see cref="Connect"/> touched), so their in-degrees are counted exactly from those.
-    /// An orphan is linked from its nearest neighbour, in place of a link that the orphan itself holds
-    /// (so that node keeps an incoming link), or into free room. Runs under the exclusive structure
-    /// lock (searches go on: each change is one atomic write of a list entry).
+    /// Nodes with at most <see cref="MaxCheckedInDegree"/> incoming links are searched for with their own
+    /// vector at the default ef; one not found is linked from the <see cref="OrphanLinks"/> best nodes
+    /// that search ends with, into free room or in place of a node that keeps another incoming link.
+    /// Runs under the exclusive structure lock (searches go on: each change is one atomic write of a
+    /// list entry).
     /// </remarks>
     private unsafe void LinkOrphans(ReadOnlySpan<long> ids, byte[] touched)
     {
@@ -96,9 +101,10 @@ public sealed partial class HnswIndex
             int[]? allInDegrees = null;
             foreach (var (slot, degree) in inDegree)
             {
-                // No incoming link: unreachable. One: reachable only if that one is, and two near
-                // nodes of the batch linked only to each other are an island; checked by a search.
-                if (slot == entry || degree > 1)
+                // No incoming link: unreachable. One or two: reachable only through those, which a
+                // search may pass by (two near nodes of the batch linked only to each other are an
+                // island); checked by a search at the default ef.
+                if (slot == entry || degree > MaxCheckedInDegree)
                 {
                     continue;
                 }
@@ -214,7 +220,7 @@ public sealed partial class HnswIndex
     }
 
     /// <summary>
-    /// The live nodes (the orphan left out) that a search for the orphan's vector at EfConstruction ends
+    /// The live nodes (the orphan left out) that a search for the orphan's vector at EfSearch ends
     /// with, best first, and whether the orphan was among them. Linked from the first of them that can
     /// take it, the orphan lies where that search passes.
     /// </summary>
@@ -231,7 +237,8 @@ public sealed partial class HnswIndex
         var context = _contexts.Rent();
         try
         {
-            context.Ensure(_m0, _options.EfConstruction);
+            int ef = Math.Max(_options.EfSearch, OrphanLinks + 1);
+            context.Ensure(_m0, ef);
             byte* query = storage.Vector(orphan);
             int current = EntrySlot(entry);
             int score = Dot(query, storage.Vector(current));
@@ -240,7 +247,7 @@ public sealed partial class HnswIndex
                 current = Greedy(storage, query, current, ref score, l);
             }
 
-            SearchLayer(context, storage, query, current, score, _options.EfConstruction, 0, liveOnly: true);
+            SearchLayer(context, storage, query, current, score, ef, 0, liveOnly: true);
             int live = context.Pool.CopyLive(context.Keys);
             foreach (long key in context.Keys.AsSpan(0, live))
             {
