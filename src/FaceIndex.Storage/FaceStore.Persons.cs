@@ -195,7 +195,7 @@ public sealed partial class FaceStore
 
             if (store.ReadPersonState(Keys.ForPerson(collection, newPersonId)) is not null)
             {
-                throw new FaceIndexException(FaceIndexError.AlreadyExists, $"Person '{newPersonId}' already exists in collection '{collection}'; to merge two persons, move the faces of one to the other.");
+                throw new FaceIndexException(FaceIndexError.AlreadyExists, $"Person '{newPersonId}' already exists in collection '{collection}'; to merge two persons, assign the faces of one to the other (AssignFaces).");
             }
 
             if (person.FaceIds.Count > 0)
