@@ -104,22 +104,7 @@ public sealed partial class FaceStore
 
         if (e.ContentHash is { } hash)
         {
-            var hashKey = Keys.ForContentHash(e.Collection, e.PersonId, hash);
-            var ids = _kv.WriterRead(hashKey) is { } existing ? KvCodec.ReadFaceIds(existing) : [];
-            foreach (var face in e.Faces)
-            {
-                if (!ids.Contains(face.FaceId))
-                {
-                    ids.Add(face.FaceId);
-                }
-            }
-
-            KvCodec.WriteFaceIds(_valueWriter, ids);
-            _kv.Upsert(hashKey, _valueWriter.WrittenSpan);
-            if (!person.ContentHashes.Exists(h => h.AsSpan().SequenceEqual(hash)))
-            {
-                person.ContentHashes.Add(hash);
-            }
+            AddToContentHash(e.Collection, e.PersonId, hash, e.Faces.Select(f => f.FaceId), person);
         }
 
         WritePerson(state, personKey, e.PersonId, person, isNew);
@@ -154,19 +139,7 @@ public sealed partial class FaceStore
         person.FaceIds.Remove(faceId);
         if (face.ContentHash is { } hash)
         {
-            var hashKey = Keys.ForContentHash(collection, face.PersonId, hash);
-            var ids = _kv.WriterRead(hashKey) is { } existing ? KvCodec.ReadFaceIds(existing) : [];
-            ids.Remove(faceId);
-            if (ids.Count == 0)
-            {
-                _kv.Delete(hashKey);
-                person.ContentHashes.RemoveAll(h => h.AsSpan().SequenceEqual(hash));
-            }
-            else
-            {
-                KvCodec.WriteFaceIds(_valueWriter, ids);
-                _kv.Upsert(hashKey, _valueWriter.WrittenSpan);
-            }
+            DropFromContentHash(collection, face.PersonId, hash, faceId, person);
         }
 
         WritePerson(state, personKey, face.PersonId, person, isNew: false);
@@ -277,33 +250,8 @@ public sealed partial class FaceStore
             from?.FaceIds.Remove(faceId);
             if (face.ContentHash is { } hash)
             {
-                var oldHashKey = Keys.ForContentHash(e.Collection, face.PersonId, hash);
-                var oldIds = _kv.WriterRead(oldHashKey) is { } existing ? KvCodec.ReadFaceIds(existing) : [];
-                oldIds.Remove(faceId);
-                if (oldIds.Count == 0)
-                {
-                    _kv.Delete(oldHashKey);
-                    from?.ContentHashes.RemoveAll(h => h.AsSpan().SequenceEqual(hash));
-                }
-                else
-                {
-                    KvCodec.WriteFaceIds(_valueWriter, oldIds);
-                    _kv.Upsert(oldHashKey, _valueWriter.WrittenSpan);
-                }
-
-                var newHashKey = Keys.ForContentHash(e.Collection, e.ToPerson, hash);
-                var newIds = _kv.WriterRead(newHashKey) is { } present ? KvCodec.ReadFaceIds(present) : [];
-                if (!newIds.Contains(faceId))
-                {
-                    newIds.Add(faceId);
-                }
-
-                KvCodec.WriteFaceIds(_valueWriter, newIds);
-                _kv.Upsert(newHashKey, _valueWriter.WrittenSpan);
-                if (!to.ContentHashes.Exists(h => h.AsSpan().SequenceEqual(hash)))
-                {
-                    to.ContentHashes.Add(hash);
-                }
+                DropFromContentHash(e.Collection, face.PersonId, hash, faceId, from);
+                AddToContentHash(e.Collection, e.ToPerson, hash, [faceId], to);
             }
 
             // The record keeps everything but its person: id, vector, tags, time and sequence stay.
@@ -330,6 +278,45 @@ public sealed partial class FaceStore
         if (!isNew || to.FaceIds.Count > 0)
         {
             WritePerson(state, toKey, e.ToPerson, to, isNew);
+        }
+    }
+
+    /// <summary>Adds faces to the ids stored under a person's image hash, and the hash to the person's list.</summary>
+    private void AddToContentHash(string collection, string personId, byte[] hash, IEnumerable<long> faceIds, PersonState person)
+    {
+        var hashKey = Keys.ForContentHash(collection, personId, hash);
+        var ids = _kv.WriterRead(hashKey) is { } existing ? KvCodec.ReadFaceIds(existing) : [];
+        foreach (var faceId in faceIds)
+        {
+            if (!ids.Contains(faceId))
+            {
+                ids.Add(faceId);
+            }
+        }
+
+        KvCodec.WriteFaceIds(_valueWriter, ids);
+        _kv.Upsert(hashKey, _valueWriter.WrittenSpan);
+        if (!person.ContentHashes.Exists(h => h.AsSpan().SequenceEqual(hash)))
+        {
+            person.ContentHashes.Add(hash);
+        }
+    }
+
+    /// <summary>Removes a face from the ids stored under a person's image hash; the last one takes the hash off the person (when known).</summary>
+    private void DropFromContentHash(string collection, string personId, byte[] hash, long faceId, PersonState? person)
+    {
+        var hashKey = Keys.ForContentHash(collection, personId, hash);
+        var ids = _kv.WriterRead(hashKey) is { } existing ? KvCodec.ReadFaceIds(existing) : [];
+        ids.Remove(faceId);
+        if (ids.Count == 0)
+        {
+            _kv.Delete(hashKey);
+            person?.ContentHashes.RemoveAll(h => h.AsSpan().SequenceEqual(hash));
+        }
+        else
+        {
+            KvCodec.WriteFaceIds(_valueWriter, ids);
+            _kv.Upsert(hashKey, _valueWriter.WrittenSpan);
         }
     }
 
