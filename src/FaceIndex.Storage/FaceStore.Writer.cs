@@ -200,12 +200,11 @@ public sealed partial class FaceStore
             // A checkpoint writes far more than a commit: it gets ten commit timeouts.
             if (!await _kv.CheckpointAsync(cookie, CancellationToken.None).AsTask().WaitAsync(_options.CommitTimeout * 10).ConfigureAwait(false))
             {
+                // FASTER reports a checkpoint complete even when its pages could not be written (KvStore
+                // asks the guard, which refused its metadata, so it is never recovered): say which write failed.
+                _guard.ThrowIfFaulted();
                 throw new IOException("The key-value checkpoint did not complete.");
             }
-
-            // FASTER reports a checkpoint complete even when its pages could not be written: the guard
-            // knows, and refused its metadata, so that it is never recovered.
-            _guard.ThrowIfFaulted();
 
             // The log keeps the entries after the previous checkpoint, not only after this one (see _previousCheckpointAddress).
             long truncateTo = _previousCheckpointAddress;
