@@ -105,11 +105,7 @@ public sealed partial class HnswIndex
         lock (StripeOf(slot))
         {
             int* list = storage.List(slot, level, out int capacity);
-            int present = 0;
-            while (present < capacity && list[present] >= 0)
-            {
-                present++;
-            }
+            int present = LinkCount(list, capacity);
 
             if (present == 0)
             {
@@ -211,6 +207,18 @@ public sealed partial class HnswIndex
             int selected = SelectNeighbors(storage, keys, node, maxLinks, context.Selected, skipDeleted: true);
             StoreList(list, capacity, context.Selected.AsSpan(0, selected));
         }
+    }
+
+    /// <summary>The links in a list: up to its terminator (−1) or its capacity.</summary>
+    private static unsafe int LinkCount(int* list, int capacity)
+    {
+        int count = 0;
+        while (count < capacity && list[count] >= 0)
+        {
+            count++;
+        }
+
+        return count;
     }
 
     /// <summary>Writes a list in place: links first, then the terminator (readers see only valid slots).</summary>

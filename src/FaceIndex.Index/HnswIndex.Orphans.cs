@@ -155,11 +155,7 @@ public sealed partial class HnswIndex
     private unsafe bool LinkFromNearest(GraphStorage storage, int orphan, List<int> neighbours, int[] inDegrees)
     {
         int* own = storage.List(orphan, 0, out int ownCapacity);
-        int ownCount = 0;
-        while (ownCount < ownCapacity && own[ownCount] >= 0)
-        {
-            ownCount++;
-        }
+        int ownCount = LinkCount(own, ownCapacity);
 
         var ownLinks = new ReadOnlySpan<int>(own, ownCount);
         int linked = 0;
@@ -171,11 +167,7 @@ public sealed partial class HnswIndex
             }
 
             int* list = storage.List(neighbour, 0, out int capacity);
-            int count = 0;
-            while (count < capacity && list[count] >= 0)
-            {
-                count++;
-            }
+            int count = LinkCount(list, capacity);
 
             if (count < capacity)
             {
@@ -239,15 +231,7 @@ public sealed partial class HnswIndex
         {
             int ef = Math.Max(_options.EfSearch, OrphanLinks + 1);
             context.Ensure(_m0, ef);
-            byte* query = storage.Vector(orphan);
-            int current = EntrySlot(entry);
-            int score = Dot(query, storage.Vector(current));
-            for (int l = EntryLevel(entry); l > 0; l--)
-            {
-                current = Greedy(storage, query, current, ref score, l);
-            }
-
-            SearchLayer(context, storage, query, current, score, ef, 0, liveOnly: true);
+            SearchFromEntry(context, storage, storage.Vector(orphan), entry, ef, liveOnly: true);
             int live = context.Pool.CopyLive(context.Keys);
             foreach (long key in context.Keys.AsSpan(0, live))
             {

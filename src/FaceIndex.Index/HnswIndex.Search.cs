@@ -39,15 +39,8 @@ public sealed partial class HnswIndex
             byte* q = context.Query;
             Unsafe.CopyBlockUnaligned(ref *q, ref Unsafe.As<FaceVector, byte>(ref Unsafe.AsRef(in query)), GraphStorage.VectorBytes);
 
-            int current = EntrySlot(entry);
-            int currentScore = Dot(q, storage.Vector(current));
-            for (int level = EntryLevel(entry); level > 0; level--)
-            {
-                current = Greedy(storage, q, current, ref currentScore, level);
-            }
-
             bool liveOnly = Volatile.Read(ref _deleted) > 0 || _freeSlots.Count > 0;
-            SearchLayer(context, storage, q, current, currentScore, breadth, 0, liveOnly);
+            SearchFromEntry(context, storage, q, entry, breadth, liveOnly);
             return CopyResults(context, storage, results);
         }
         finally
@@ -55,6 +48,23 @@ public sealed partial class HnswIndex
             _contexts.Return(context);
             ExitRead(reader);
         }
+    }
+
+    /// <summary>
+    /// Descends greedily from <paramref name="entry"/> through the upper layers, then searches the base
+    /// layer with breadth <paramref name="ef"/>: the context's pool holds the result.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void SearchFromEntry(SearchContext context, GraphStorage storage, byte* query, long entry, int ef, bool liveOnly)
+    {
+        int current = EntrySlot(entry);
+        int currentScore = Dot(query, storage.Vector(current));
+        for (int level = EntryLevel(entry); level > 0; level--)
+        {
+            current = Greedy(storage, query, current, ref currentScore, level);
+        }
+
+        SearchLayer(context, storage, query, current, currentScore, ef, 0, liveOnly);
     }
 
     /// <summary>Writes the live candidates of the context's pool, best first, to <paramref name="results"/> as ids.</summary>

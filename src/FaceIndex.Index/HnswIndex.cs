@@ -151,25 +151,10 @@ public sealed partial class HnswIndex : IVectorIndex
     internal int SlotsInUse => Volatile.Read(ref _nextSlot);
 
     /// <summary>Diagnostics: how many base-layer lists link to <paramref name="id"/> (−1 when absent).</summary>
-    internal unsafe int BaseInDegree(long id)
+    internal int BaseInDegree(long id)
     {
         var storage = _storage;
-        if (!_idMap.TryGet(id, storage.Ids, out int target))
-        {
-            return -1;
-        }
-
-        int degree = 0;
-        for (int slot = 0; slot < SlotsInUse; slot++)
-        {
-            int* list = storage.List(slot, 0, out int capacity);
-            for (int i = 0; i < capacity && list[i] >= 0; i++)
-            {
-                degree += list[i] == target ? 1 : 0;
-            }
-        }
-
-        return degree;
+        return _idMap.TryGet(id, storage.Ids, out int target) ? CountInDegrees(storage)[target] : -1;
     }
 
     /// <inheritdoc />
