@@ -29,21 +29,48 @@ for project in Client Core Vision Index Storage Clustering Engine Protocol; do
 done
 
 # One project at a time keeps peak memory and CPU contention predictable on small machines.
-status=0
+# Each step's output is also kept under artifacts/test-logs; a failed step is named again, with its
+# failed tests and their first message lines, in the summary at the very end (a CI log is often
+# read from its tail only).
+logs=artifacts/test-logs
+rm -rf "$logs"
+mkdir -p "$logs"
+failed=()
+step() { # step NAME COMMAND...: runs the command, tees its output to $logs/NAME.log, records a failure
+  local name=$1
+  shift
+  echo "=== $name"
+  local started=$SECONDS
+  if "$@" 2>&1 | tee "$logs/$name.log"; then
+    echo "--- $name: passed in $((SECONDS - started)) s"
+  else
+    echo "--- $name: FAILED in $((SECONDS - started)) s"
+    failed+=("$name")
+  fi
+}
+
 for project in tests/*/*.csproj; do
   # FaceIndex.Testing is the shared synthetic-data library, not a test project.
   [[ $project == */FaceIndex.Testing.csproj ]] && continue
-  echo "=== $project"
-  dotnet test "$project" -c Release --no-build --logger "console;verbosity=normal" || status=1
+  step "$(basename "$project" .csproj)" dotnet test "$project" -c Release --no-build --logger "console;verbosity=normal"
 done
 # The SIMD kernels once more with hardware intrinsics off, so that every tier (down to the scalar
 # fallback that is also the test reference) is exercised.
-echo "=== tests/FaceIndex.Core.Tests (DOTNET_EnableHWIntrinsic=0)"
-DOTNET_EnableHWIntrinsic=0 dotnet test tests/FaceIndex.Core.Tests -c Release --no-build --logger "console;verbosity=normal" || status=1
+step FaceIndex.Core.Tests.NoIntrinsics env DOTNET_EnableHWIntrinsic=0 dotnet test tests/FaceIndex.Core.Tests -c Release --no-build --logger "console;verbosity=normal"
 # Bounded coverage-guided fuzzing of both targets (AFL++ and SharpFuzz; docs/fuzzing.md): a saved
 # crash fails the run. FACEINDEX_FUZZ_SECONDS sets the time per target.
 for target in image request; do
-  echo "=== fuzz $target (${FACEINDEX_FUZZ_SECONDS:-60} s)"
-  bash scripts/fuzz.sh "$target" "${FACEINDEX_FUZZ_SECONDS:-60}" || status=1
+  step "fuzz-$target" bash scripts/fuzz.sh "$target" "${FACEINDEX_FUZZ_SECONDS:-60}"
 done
-exit $status
+
+echo "=== summary"
+if [ ${#failed[@]} -eq 0 ]; then
+  echo "every step passed"
+  exit 0
+fi
+for name in "${failed[@]}"; do
+  echo "FAILED: $name (full output: $logs/$name.log)"
+  # xunit's console logger: "  Failed Test.Name [time]", then "  Error Message:" and its lines.
+  grep -A4 -E '^\s+Failed [A-Za-z_]|Error Message:|Test Run Aborted|crash|afl-fuzz failed' "$logs/$name.log" | head -60 || true
+done
+exit 1

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace FaceIndex.Clustering.Tests;
 
 public sealed class CancellationTests
@@ -18,13 +16,11 @@ public sealed class CancellationTests
             }
         });
 
-        var clock = Stopwatch.StartNew();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
             FaceClusterer.ClusterAsync(index, set.Ids, set.Vectors, new ClusteringOptions { MaxDegreeOfParallelism = 2 }, progress, cancel.Token));
 
         // Each worker finishes at most its current chunk of 256 queries.
         Assert.True(index.Searches < set.Count / 2, $"{index.Searches} of {set.Count} queries ran after cancellation");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30));
     }
 
     [Theory]
