@@ -68,8 +68,6 @@ public sealed partial class HnswIndex
 
         // Small chunks handed out in order keep concurrent inserts close to file order.
         int next = -1;
-        var touched = new byte[_storage.Capacity + 1];
-        Volatile.Write(ref _touched, touched);
         try
         {
             Parallel.For(0, parallel.MaxDegreeOfParallelism, parallel, _ =>
@@ -85,8 +83,7 @@ public sealed partial class HnswIndex
         }
         finally
         {
-            Volatile.Write(ref _touched, null);
-            LinkOrphans(ids.Span[..Math.Min(ids.Length, next + 1)], touched);
+            LinkOrphans(ids.Span[..Math.Min(ids.Length, next + 1)], parallel.MaxDegreeOfParallelism);
         }
     }
 

@@ -152,11 +152,6 @@ public sealed partial class HnswIndex
     /// <summary>Adds <paramref name="added"/> to the list of <paramref name="node"/>; a full list is pruned by the heuristic.</summary>
     private unsafe void Connect(SearchContext context, GraphStorage storage, int node, int added, int level, int maxLinks)
     {
-        if (level == 0 && _touched is { } touched)
-        {
-            MarkTouched(touched, node);
-        }
-
         lock (StripeOf(node))
         {
             int* list = storage.List(node, level, out int capacity);

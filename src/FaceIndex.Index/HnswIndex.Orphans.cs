@@ -4,58 +4,41 @@ namespace FaceIndex.Index;
 
 public sealed partial class HnswIndex
 {
-    /// <summary>
-    /// During a parallel AddRange, one byte per slot: 1 where <see cref="Connect"/> wrote to the slot's base
-    /// list (null otherwise). A slot past its end (the storage grew meanwhile) marks the last byte 2: scan all.
-    /// </summary>
-    private byte[]? _touched;
-
     /// <summary>Incoming links given to an unreachable node.</summary>
     private const int OrphanLinks = 3;
 
-    /// <summary>Nodes of a parallel batch with at most this many incoming base links are checked by a search.</summary>
-    private const int MaxCheckedInDegree = 2;
+    /// <summary>The beam of the first, cheap search for each node of a parallel batch.</summary>
+    private const int QuickCheckEf = 16;
 
     private long _orphansLinked;
     private long _orphansChecked;
 
-    /// <summary>Diagnostics: nodes of parallel batches with few incoming links (<see cref="MaxCheckedInDegree"/>), checked by a search.</summary>
+    /// <summary>Diagnostics: nodes of parallel batches checked by a search for their own vector.</summary>
     internal long OrphansChecked => Interlocked.Read(ref _orphansChecked);
 
-    /// <summary>Diagnostics: nodes that a parallel insert left without an incoming base link, linked afterwards.</summary>
+    /// <summary>Diagnostics: nodes that a parallel insert left unreachable, linked afterwards.</summary>
     internal long OrphansLinked => Interlocked.Read(ref _orphansLinked);
 
-    /// <summary>Records that <paramref name="slot"/>'s base list was written (the last byte: past the end, scan all).</summary>
-    private static void MarkTouched(byte[] touched, int slot)
-    {
-        if ((uint)slot < (uint)(touched.Length - 1))
-        {
-            touched[slot] = 1;
-        }
-        else
-        {
-            touched[^1] = 2;
-        }
-    }
-
     /// <summary>
-    /// Makes every node of a parallel batch reachable: one that no base-layer list links to, or that a
-    /// search for its own vector does not find, gets a link from where that search ends.
+    /// Makes every node of a parallel batch reachable: each is searched for with its own vector at the
+    /// default ef, and one that the search does not find gets links from where that search ends.
     /// </summary>
     /// <remarks>
-    /// Two near vectors inserted at the same time do not find each other (neither is linked yet when the
-    /// other searches), and when both link to the same full list, the heuristic prune keeps the one and
-    /// drops the other as redundant; a serial insert of the second would have linked it to the first.
-    /// The node is then in the graph but reachable from nowhere: 0–3 of 20,000 GENERATOR rows per
-    /// two-thread build. Only lists written during the batch can link to its nodes (its own lists and
-    /// those that <see cref="Connect"/> touched), so their in-degrees are counted exactly from those.
-    /// Nodes with at most <see cref="MaxCheckedInDegree"/> incoming links are searched for with their own
-    /// vector at the default ef; one not found is linked from the <see cref="OrphanLinks"/> best nodes
-    /// that search ends with, into free room or in place of a node that keeps another incoming link.
-    /// Runs under the exclusive structure lock (searches go on: each change is one atomic write of a
-    /// list entry).
+    /// Near vectors inserted at the same time do not find each other (neither is linked yet when the
+    /// other searches), and when they link to the same full list, the heuristic prune keeps one and
+    /// drops the others as redundant; a serial insert would have linked them to each other. A node can
+    /// then be in the graph but reachable from nowhere (0–3 of 20,000 GENERATOR rows per two-thread
+    /// build), and a group of near nodes (GENERATOR's ten photos of one person) can end up linked only
+    /// among itself: an island whose members each have several incoming links (1 of 2,000 rows in about
+    /// one four-thread build in sixteen, when only nodes with at most two incoming links were checked).
+    /// So every node of the batch is checked, by searches run in parallel (read-only, as concurrent
+    /// searches are; at ef 16 first, at the default ef when that misses); the ones not found are linked one at a time, each searched for again first (linking
+    /// one member of an island usually makes the others reachable). A node is linked from the
+    /// <see cref="OrphanLinks"/> best nodes its search ends with, into free room or in place of a node
+    /// that keeps another incoming link. Runs under the exclusive structure lock (searches go on: each
+    /// change is one atomic write of a list entry).
     /// </remarks>
-    private unsafe void LinkOrphans(ReadOnlySpan<long> ids, byte[] touched)
+    private void LinkOrphans(ReadOnlySpan<long> ids, int maxDegreeOfParallelism)
     {
         if (ids.IsEmpty)
         {
@@ -66,61 +49,48 @@ public sealed partial class HnswIndex
         try
         {
             var storage = _storage;
-            var inDegree = new Dictionary<int, int>(ids.Length);
+            int entry = Volatile.Read(ref storage.Entry) is >= 0 and var e ? EntrySlot(e) : -1;
+            var slots = new List<int>(ids.Length);
             foreach (long id in ids)
             {
-                if (_idMap.TryGet(id, storage.Ids, out int slot) && !storage.IsDeleted(slot))
+                if (_idMap.TryGet(id, storage.Ids, out int slot) && !storage.IsDeleted(slot) && slot != entry)
                 {
-                    inDegree[slot] = 0;
+                    slots.Add(slot);
                 }
             }
 
-            bool all = touched.Length == 0 || touched[^1] == 2;
-            var scan = new HashSet<int>(inDegree.Keys);
-            for (int slot = 0; slot < SlotsInUse; slot++)
-            {
-                if (all || (slot < touched.Length && touched[slot] != 0))
+            var missed = new System.Collections.Concurrent.ConcurrentBag<int>();
+            Parallel.ForEach(
+                System.Collections.Concurrent.Partitioner.Create(0, slots.Count, 256),
+                new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
+                range =>
                 {
-                    scan.Add(slot);
-                }
-            }
-
-            foreach (int slot in scan)
-            {
-                int* list = storage.List(slot, 0, out int capacity);
-                for (int i = 0; i < capacity && list[i] >= 0; i++)
-                {
-                    if (list[i] != slot && inDegree.TryGetValue(list[i], out int degree))
+                    for (int i = range.Item1; i < range.Item2; i++)
                     {
-                        inDegree[list[i]] = degree + 1;
+                        // A node found at a small ef is found at any larger one (the same descent, a
+                        // wider beam): the cheap search settles nearly all, the default ef the rest.
+                        if (!FoundBySearch(storage, slots[i], reached: null, QuickCheckEf) && !FoundBySearch(storage, slots[i], reached: null))
+                        {
+                            missed.Add(slots[i]);
+                        }
                     }
-                }
-            }
+                });
+            Interlocked.Add(ref _orphansChecked, slots.Count);
 
-            int entry = Volatile.Read(ref storage.Entry) is >= 0 and var e ? EntrySlot(e) : -1;
-            int[]? allInDegrees = null;
-            foreach (var (slot, degree) in inDegree)
+            int[]? inDegrees = null;
+            foreach (int slot in missed.Order())
             {
-                // No incoming link: unreachable. One or two: reachable only through those, which a
-                // search may pass by (two near nodes of the batch linked only to each other are an
-                // island); checked by a search at the default ef.
-                if (slot == entry || degree > MaxCheckedInDegree)
-                {
-                    continue;
-                }
-
-                var reached = ReachedBy(storage, slot, out bool found);
-                _orphansChecked++;
-                if (found)
+                var reached = new List<int>();
+                if (FoundBySearch(storage, slot, reached))
                 {
                     continue;
                 }
 
                 // Rare (a few per 10,000 inserts): every node's incoming links, counted once per batch.
-                allInDegrees ??= CountInDegrees(storage);
-                if (LinkFromNearest(storage, slot, reached, allInDegrees))
+                inDegrees ??= CountInDegrees(storage);
+                if (LinkFromNearest(storage, slot, reached, inDegrees))
                 {
-                    _orphansLinked++;
+                    Interlocked.Increment(ref _orphansLinked);
                 }
             }
         }
@@ -212,40 +182,39 @@ public sealed partial class HnswIndex
     }
 
     /// <summary>
-    /// The live nodes (the orphan left out) that a search for the orphan's vector at EfSearch ends
-    /// with, best first, and whether the orphan was among them. Linked from the first of them that can
-    /// take it, the orphan lies where that search passes.
+    /// Whether a search for the orphan's vector at <paramref name="ef"/> (0: EfSearch) finds it; when <paramref name="reached"/> is
+    /// given, it receives the live nodes (the orphan left out) that the search ends with, best first.
+    /// Linked from the first of them that can take it, the orphan lies where that search passes.
     /// </summary>
-    private unsafe List<int> ReachedBy(GraphStorage storage, int orphan, out bool found)
+    private unsafe bool FoundBySearch(GraphStorage storage, int orphan, List<int>? reached, int ef = 0)
     {
-        found = false;
-        var reached = new List<int>();
         long entry = Volatile.Read(ref storage.Entry);
         if (entry < 0)
         {
-            return reached;
+            return false;
         }
 
         var context = _contexts.Rent();
         try
         {
-            int ef = Math.Max(_options.EfSearch, OrphanLinks + 1);
+            ef = Math.Max(ef > 0 ? ef : _options.EfSearch, OrphanLinks + 1);
             context.Ensure(_m0, ef);
             SearchFromEntry(context, storage, storage.Vector(orphan), entry, ef, liveOnly: true);
             int live = context.Pool.CopyLive(context.Keys);
+            bool found = false;
             foreach (long key in context.Keys.AsSpan(0, live))
             {
-                if (Key.Slot(key) != orphan)
-                {
-                    reached.Add(Key.Slot(key));
-                }
-                else
+                if (Key.Slot(key) == orphan)
                 {
                     found = true;
                 }
+                else
+                {
+                    reached?.Add(Key.Slot(key));
+                }
             }
 
-            return reached;
+            return found;
         }
         finally
         {
