@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace FaceIndex.Engine;
 
 /// <summary>
-/// Runs clustering operations: one at a time per collection, in the background, with progress that
-/// clients poll (GetOperation) and cancellation. A run waits until the graphs hold every face
+/// Runs background operations, clustering runs and migrations: one at a time per collection, in the
+/// background, with progress that clients poll (GetOperation) and cancellation. A migration copies a
+/// collection into a new one of another model (<see cref="StartMigrationAsync"/>). A clustering run waits until the graphs hold every face
 /// acknowledged before it started (not those written meanwhile: it ends under a steady write load), builds the kNN graph from it, clusters, suggests for each cluster the enrolled
 /// person it most likely is, and stores the result in the store (it survives restarts; the newest
 /// run's result is the one listed). Each operation's record is stored too (see
@@ -18,43 +19,94 @@ namespace FaceIndex.Engine;
 /// <param name="databaseProvider">The database (read when the jobs start, after it has opened).</param>
 /// <param name="matchThreshold">The distance under which a cluster's nearest enrolled person is suggested.</param>
 /// <param name="logger">Logging.</param>
-public sealed partial class ClusteringJobs(Func<FaceDatabase> databaseProvider, Func<float> matchThreshold, ILogger<ClusteringJobs> logger)
+public sealed partial class BackgroundJobs(Func<FaceDatabase> databaseProvider, Func<float> matchThreshold, ILogger<BackgroundJobs> logger)
 {
     private const int KeptFinishedJobs = 256;
     private const string InterruptedByShutdown = "The server shut down while the clustering ran; start it again.";
     private const string InterruptedByCrash = "The server stopped (crash or kill) while the clustering ran; start it again.";
-    private readonly ConcurrentDictionary<string, ClusteringJob> _jobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, BackgroundJob> _jobs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StoredClustering> _results = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<ClusteringJob, Task> _running = new();
+    private readonly ConcurrentDictionary<BackgroundJob, Task> _running = new();
     private readonly Lock _startGate = new();
     private volatile bool _stopping;
 
-    public bool TryGet(string id, out ClusteringJob job) => _jobs.TryGetValue(id, out job!);
+    public bool TryGet(string id, out BackgroundJob job) => _jobs.TryGetValue(id, out job!);
 
     /// <summary>
-    /// Starts a run once its record is durable; null (with the running job) when one is running for
-    /// the collection already.
+    /// Starts a clustering run once its record is durable; null (with the running operation) when one
+    /// is running on the collection already.
     /// </summary>
-    public async Task<(ClusteringJob? Started, ClusteringJob? Running)> StartRunAsync(string collection, ClusteringOptions options, CancellationToken ct)
+    public async Task<(BackgroundJob? Started, BackgroundJob? Running)> StartRunAsync(string collection, ClusteringOptions options, CancellationToken ct)
     {
-        ClusteringJob job;
+        var job = Admit(collection, id => new BackgroundJob(id, collection, options), out var running);
+        if (job is null)
+        {
+            return (null, running);
+        }
+
+        await LaunchAsync(job, RunClusteringAsync, ct).ConfigureAwait(false);
+        return (job, null);
+    }
+
+    /// <summary>
+    /// Starts a migration: creates the target collection with the target model (durably, before this
+    /// returns), then copies the source's persons and faces into it in the background, each face's codes
+    /// given by <paramref name="recode"/>; <paramref name="copied"/> hears each durable batch (the server
+    /// copies thumbnails). A migration that fails or is cancelled deletes the target it created.
+    /// </summary>
+    /// <exception cref="FaceIndexException">NotFound: no source. AlreadyExists: the target exists. FailedPrecondition-like ModelMismatch is the caller's to check. ShuttingDown.</exception>
+    public async Task<BackgroundJob> StartMigrationAsync(
+        string collection,
+        MigrationSpec migration,
+        Func<FaceIndex.Storage.FaceRecord, FaceCodes> recode,
+        Func<IReadOnlyList<CopiedFace>, CancellationToken, Task>? copied,
+        CancellationToken ct)
+    {
+        var job = Admit(collection, id => new BackgroundJob(id, collection, migration), out var running)
+            ?? throw new FaceIndexException(FaceIndexError.AlreadyExists, $"Operation {running!.Id} ({KindName(running.Kind)}) is running on collection '{collection}'; wait for it or cancel it.");
+        var database = databaseProvider();
+        try
+        {
+            if (!await database.CreateCollectionAsync(migration.TargetCollection, migration.TargetModel, ct).ConfigureAwait(false))
+            {
+                throw new FaceIndexException(FaceIndexError.AlreadyExists, $"Collection '{migration.TargetCollection}' exists already; a migration creates its target. Name a new collection, or delete that one first.");
+            }
+        }
+        catch
+        {
+            _jobs.TryRemove(job.Id, out _);
+            throw;
+        }
+
+        await LaunchAsync(job, (j, token) => MigrateAsync(j, recode, copied, token), ct).ConfigureAwait(false);
+        return job;
+    }
+
+    /// <summary>A new job for the collection, registered; null (with the running one) when an operation runs on it.</summary>
+    private BackgroundJob? Admit(string collection, Func<string, BackgroundJob> create, out BackgroundJob? running)
+    {
         lock (_startGate)
         {
             if (_stopping)
             {
-                throw new FaceIndexException(FaceIndexError.ShuttingDown, "The server is shutting down; start the clustering after it restarts.");
+                throw new FaceIndexException(FaceIndexError.ShuttingDown, "The server is shutting down; start the operation after it restarts.");
             }
 
-            var running = _jobs.Values.FirstOrDefault(j => j.Collection == collection && !j.IsFinished);
+            running = _jobs.Values.FirstOrDefault(j => j.Collection == collection && !j.IsFinished);
             if (running is not null)
             {
-                return (null, running);
+                return null;
             }
 
-            job = new ClusteringJob(Guid.NewGuid().ToString("N"), collection, options);
+            var job = create(Guid.NewGuid().ToString("N"));
             _jobs[job.Id] = job;
+            return job;
         }
+    }
 
+    /// <summary>Saves the job's record durably, then runs it in the background.</summary>
+    private async Task LaunchAsync(BackgroundJob job, Func<BackgroundJob, CancellationToken, Task> work, CancellationToken ct)
+    {
         try
         {
             await SaveRecordAsync(job, ct).ConfigureAwait(false);
@@ -66,9 +118,10 @@ public sealed partial class ClusteringJobs(Func<FaceDatabase> databaseProvider, 
         }
 
         await ForgetAsync().ConfigureAwait(false);
-        _running[job] = Task.Run(() => RunAsync(job), CancellationToken.None);
-        return (job, null);
+        _running[job] = Task.Run(() => RunAsync(job, work), CancellationToken.None);
     }
+
+    private static string KindName(JobKind kind) => kind == JobKind.Migration ? "migration" : "clustering";
 
     /// <summary>Reads the operation records back; a run that was in progress when the server last stopped is recorded as failed.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -82,7 +135,9 @@ public sealed partial class ClusteringJobs(Func<FaceDatabase> databaseProvider, 
                 continue;
             }
 
-            var job = ClusteringJob.Restore(record, InterruptedByCrash);
+            var job = BackgroundJob.Restore(record, record.Kind == JobKind.Migration
+                ? $"The server stopped (crash or kill) while the migration ran; collection '{record.TargetCollection}' holds part of the faces: delete it, then start the migration again."
+                : InterruptedByCrash);
             _jobs[job.Id] = job;
             if (!record.IsFinished)
             {
@@ -150,65 +205,29 @@ public sealed partial class ClusteringJobs(Func<FaceDatabase> databaseProvider, 
         }
     }
 
-    private async Task RunAsync(ClusteringJob job)
+    private async Task RunAsync(BackgroundJob job, Func<BackgroundJob, CancellationToken, Task> work)
     {
         var ct = job.Cancellation.Token;
         try
         {
-            var database = databaseProvider();
-            job.Report("waiting-for-index", 0);
-
-            // Every face acknowledged before the run started is clustered; faces written meanwhile may be.
-            await database.WaitForIndexingAsync(ct).ConfigureAwait(false);
-            if (!database.TryGetGraph(job.Collection, out var graph, out _))
-            {
-                throw new FaceIndexException(FaceIndexError.NotFound, $"Collection '{job.Collection}' was deleted.");
-            }
-
-            var ids = graph.GetIds();
-            var vectors = new FaceVector[ids.Length];
-            int kept = 0;
-            for (int i = 0; i < ids.Length; i++)
-            {
-                if (graph.TryGetVector(ids[i], out var vector))
-                {
-                    ids[kept] = ids[i];
-                    vectors[kept++] = vector;
-                }
-            }
-
-            var faceIds = ids.AsMemory(0, kept);
-            var codes = vectors.AsMemory(0, kept);
-            var progress = new Progress(job);
-            // On a GPU the exact graph costs seconds per million faces: it replaces the approximate one.
-            var result = database.ExactScanner is { IsDevice: true } scanner
-                ? await FaceClusterer.ClusterAsync(scanner, faceIds, codes, job.Options, progress, ct).ConfigureAwait(false)
-                : await FaceClusterer.ClusterAsync(graph, faceIds, codes, job.Options, progress, ct).ConfigureAwait(false);
-
-            job.Report("suggesting", 0.96);
-            var suggestions = MergeSuggester.SuggestMerges(result, PersonsOf(job.Collection, faceIds.Span, codes.Span), matchThreshold(), minClusterSize: 1, ct);
-            job.Report("storing", 0.98);
-            var stored = Store(job, result, suggestions);
-            await SaveAsync(job.Collection, stored, ct).ConfigureAwait(false);
-            job.Finish(JobState.Succeeded, clusters: result.ClusterCount);
-            LogFinished(logger, job.Id, job.Collection, kept, result.ClusterCount, (DateTimeOffset.UtcNow - job.CreatedAt).TotalMilliseconds);
+            await work(job, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested && _stopping)
         {
-            job.Finish(JobState.Failed, InterruptedByShutdown);
+            job.Finish(JobState.Failed, await UndoAsync(job, job.Kind == JobKind.Migration ? "The server shut down while the migration ran; start it again." : InterruptedByShutdown).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            job.Finish(JobState.Cancelled, "Cancelled by a client.");
+            job.Finish(JobState.Cancelled, await UndoAsync(job, "Cancelled by a client.").ConfigureAwait(false));
         }
         catch (FaceIndexException ex)
         {
-            job.Finish(JobState.Failed, ex.Message);
+            job.Finish(JobState.Failed, await UndoAsync(job, ex.Message).ConfigureAwait(false));
         }
         catch (Exception ex)
         {
-            LogFailed(logger, job.Id, job.Collection, ex);
-            job.Finish(JobState.Failed, "The clustering failed; the fault is in the server log.");
+            LogFailed(logger, KindName(job.Kind), job.Id, job.Collection, ex);
+            job.Finish(JobState.Failed, await UndoAsync(job, $"The {KindName(job.Kind)} failed; the fault is in the server log.").ConfigureAwait(false));
         }
 
         try
@@ -224,6 +243,82 @@ public sealed partial class ClusteringJobs(Func<FaceDatabase> databaseProvider, 
         {
             _running.TryRemove(job, out _);
         }
+    }
+
+    /// <summary>A migration that did not finish deletes the target it created; the message says what became of it.</summary>
+    private async Task<string> UndoAsync(BackgroundJob job, string why)
+    {
+        if (job.Migration is not { } migration)
+        {
+            return why;
+        }
+
+        try
+        {
+            await databaseProvider().DeleteCollectionAsync(migration.TargetCollection, CancellationToken.None).ConfigureAwait(false);
+            return $"{why} The partly copied collection '{migration.TargetCollection}' was deleted.";
+        }
+        catch (Exception ex) when (ex is FaceIndexException or ObjectDisposedException or InvalidOperationException)
+        {
+            return $"{why} The partly copied collection '{migration.TargetCollection}' could not be deleted ({ex.Message}); delete it before starting again.";
+        }
+    }
+
+    private async Task MigrateAsync(BackgroundJob job, Func<FaceIndex.Storage.FaceRecord, FaceCodes> recode, Func<IReadOnlyList<CopiedFace>, CancellationToken, Task>? copied, CancellationToken ct)
+    {
+        var migration = job.Migration!;
+        var started = DateTimeOffset.UtcNow;
+        job.Report("copying", 0, 0);
+        long faces = await databaseProvider().CopyCollectionAsync(
+            job.Collection,
+            migration.TargetCollection,
+            recode,
+            copied,
+            (done, total) => job.Report("copying", total == 0 ? 0.99 : 0.99 * done / total, done),
+            ct).ConfigureAwait(false);
+        job.Finish(JobState.Succeeded, clusters: faces);
+        LogMigrated(logger, job.Id, job.Collection, migration.TargetCollection, migration.TargetModel, faces, (DateTimeOffset.UtcNow - started).TotalMilliseconds);
+    }
+
+    private async Task RunClusteringAsync(BackgroundJob job, CancellationToken ct)
+    {
+        var database = databaseProvider();
+        job.Report("waiting-for-index", 0);
+
+        // Every face acknowledged before the run started is clustered; faces written meanwhile may be.
+        await database.WaitForIndexingAsync(ct).ConfigureAwait(false);
+        if (!database.TryGetGraph(job.Collection, out var graph, out _))
+        {
+            throw new FaceIndexException(FaceIndexError.NotFound, $"Collection '{job.Collection}' was deleted.");
+        }
+
+        var ids = graph.GetIds();
+        var vectors = new FaceVector[ids.Length];
+        int kept = 0;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (graph.TryGetVector(ids[i], out var vector))
+            {
+                ids[kept] = ids[i];
+                vectors[kept++] = vector;
+            }
+        }
+
+        var faceIds = ids.AsMemory(0, kept);
+        var codes = vectors.AsMemory(0, kept);
+        var progress = new Progress(job);
+        // On a GPU the exact graph costs seconds per million faces: it replaces the approximate one.
+        var result = database.ExactScanner is { IsDevice: true } scanner
+            ? await FaceClusterer.ClusterAsync(scanner, faceIds, codes, job.Options, progress, ct).ConfigureAwait(false)
+            : await FaceClusterer.ClusterAsync(graph, faceIds, codes, job.Options, progress, ct).ConfigureAwait(false);
+
+        job.Report("suggesting", 0.96);
+        var suggestions = MergeSuggester.SuggestMerges(result, PersonsOf(job.Collection, faceIds.Span, codes.Span), matchThreshold(), minClusterSize: 1, ct);
+        job.Report("storing", 0.98);
+        var stored = Store(job, result, suggestions);
+        await SaveAsync(job.Collection, stored, ct).ConfigureAwait(false);
+        job.Finish(JobState.Succeeded, clusters: result.ClusterCount);
+        LogFinished(logger, job.Id, job.Collection, kept, result.ClusterCount, (DateTimeOffset.UtcNow - job.CreatedAt).TotalMilliseconds);
     }
 
     /// <summary>Each enrolled person's codes among the clustered faces (persons from the store's memory, not a read per face).</summary>
@@ -246,7 +341,7 @@ public sealed partial class ClusteringJobs(Func<FaceDatabase> databaseProvider, 
         return [.. byPerson.Select(p => new PersonVectors(p.Key, p.Value.ToArray()))];
     }
 
-    private static StoredClustering Store(ClusteringJob job, ClusteringResult result, IReadOnlyList<MergeSuggestion> suggestions)
+    private static StoredClustering Store(BackgroundJob job, ClusteringResult result, IReadOnlyList<MergeSuggestion> suggestions)
     {
         var byCluster = suggestions.ToDictionary(s => s.ClusterId);
         var clusters = new StoredCluster[result.ClusterCount];
@@ -292,7 +387,7 @@ public sealed partial class ClusteringJobs(Func<FaceDatabase> databaseProvider, 
         }
     }
 
-    private Task SaveRecordAsync(ClusteringJob job, CancellationToken ct) =>
+    private Task SaveRecordAsync(BackgroundJob job, CancellationToken ct) =>
         databaseProvider().PutBlobAsync(StoredOperation.Key(job.Id), job.Record().Serialize(), ct);
 
     /// <summary>Drops the oldest finished jobs beyond <see cref="KeptFinishedJobs"/>, with their records.</summary>
@@ -309,7 +404,7 @@ public sealed partial class ClusteringJobs(Func<FaceDatabase> databaseProvider, 
     }
 
     /// <summary>Maps the engine's phases onto the operation's 0–1 progress: the kNN graph is most of the work.</summary>
-    private sealed class Progress(ClusteringJob job) : IProgress<ClusteringProgress>
+    private sealed class Progress(BackgroundJob job) : IProgress<ClusteringProgress>
     {
         public void Report(ClusteringProgress value)
         {
@@ -326,10 +421,13 @@ public sealed partial class ClusteringJobs(Func<FaceDatabase> databaseProvider, 
     [LoggerMessage(5070, LogLevel.Information, "Clustering {Operation} of collection {Collection}: {Faces} faces in {Clusters} clusters, {ElapsedMs:F0} ms")]
     private static partial void LogFinished(ILogger logger, string operation, string collection, int faces, int clusters, double elapsedMs);
 
-    [LoggerMessage(5071, LogLevel.Error, "Clustering {Operation} of collection {Collection} failed")]
-    private static partial void LogFailed(ILogger logger, string operation, string collection, Exception exception);
+    [LoggerMessage(5071, LogLevel.Error, "The {Kind} {Operation} of collection {Collection} failed")]
+    private static partial void LogFailed(ILogger logger, string kind, string operation, string collection, Exception exception);
 
-    [LoggerMessage(5072, LogLevel.Warning, "Clustering {Operation} of collection {Collection} was running when the server last stopped; it is reported as failed")]
+    [LoggerMessage(5075, LogLevel.Information, "Migration {Operation}: collection {Collection} copied into {Target} ({Model}): {Faces} faces, {ElapsedMs:F0} ms")]
+    private static partial void LogMigrated(ILogger logger, string operation, string collection, string target, string model, long faces, double elapsedMs);
+
+    [LoggerMessage(5072, LogLevel.Warning, "Operation {Operation} of collection {Collection} was running when the server last stopped; it is reported as failed")]
     private static partial void LogInterrupted(ILogger logger, string operation, string collection);
 
     [LoggerMessage(5073, LogLevel.Warning, "The record of operation {Operation} could not be saved; the next start reports it as failed")]

@@ -4,12 +4,12 @@ using FaceIndex.Clustering;
 namespace FaceIndex.Engine;
 
 /// <summary>
-/// A clustering operation's record as persisted in the store's blob <c>operations/&lt;id&gt;</c>:
-/// written (durably) before StartClustering answers and again when the run ends, so that
+/// A background operation's record as persisted in the store's blob <c>operations/&lt;id&gt;</c>:
+/// written (durably) before StartClustering or MigrateCollection answers and again when the run ends, so that
 /// GetOperation answers for operations from before a restart, and a run that a crash or shutdown
 /// cut short is reported as failed instead of vanishing.
 /// </summary>
-/// <remarks>Binary layout (little-endian): "FIOP0001", id, collection, algorithm, threshold, k, seed, state, phase, progress, error, created ticks, finished ticks (0 = none), cluster count.</remarks>
+/// <remarks>Binary layout (little-endian): "FIOP0002", id, collection, algorithm, threshold, k, seed, state, phase, progress, error, created ticks, finished ticks (0 = none), cluster count (or faces migrated), kind, target collection, target model. "FIOP0001" records (written before migrations existed) end after the count and are clustering runs.</remarks>
 internal readonly record struct StoredOperation(
     string Id,
     string Collection,
@@ -28,7 +28,17 @@ internal readonly record struct StoredOperation(
     /// <summary>The prefix of every operation record.</summary>
     public const string Prefix = "operations/";
 
-    private const string Magic = "FIOP0001";
+    private const string Magic = "FIOP0002";
+    private const string MagicBeforeMigrations = "FIOP0001";
+
+    /// <summary>What the operation does.</summary>
+    public JobKind Kind { get; init; }
+
+    /// <summary>A migration's new collection ("" for clustering).</summary>
+    public string TargetCollection { get; init; } = "";
+
+    /// <summary>A migration's model ("" for clustering).</summary>
+    public string TargetModel { get; init; } = "";
 
     public static string Key(string id) => Prefix + id;
 
@@ -53,6 +63,9 @@ internal readonly record struct StoredOperation(
             writer.Write(CreatedAt.UtcTicks);
             writer.Write(FinishedAt?.UtcTicks ?? 0L);
             writer.Write(ClusterCount);
+            writer.Write((int)Kind);
+            writer.Write(TargetCollection);
+            writer.Write(TargetModel);
         }
 
         return buffer.ToArray();
@@ -64,7 +77,8 @@ internal readonly record struct StoredOperation(
         try
         {
             using var reader = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
-            if (reader.ReadString() != Magic)
+            var magic = reader.ReadString();
+            if (magic != Magic && magic != MagicBeforeMigrations)
             {
                 return null;
             }
@@ -83,8 +97,9 @@ internal readonly record struct StoredOperation(
             long finishedTicks = reader.ReadInt64();
             long clusters = reader.ReadInt64();
             DateTimeOffset? finished = finishedTicks == 0 ? null : new DateTimeOffset(finishedTicks, TimeSpan.Zero);
-            return Enum.IsDefined(state) && Enum.IsDefined(algorithm)
-                ? new StoredOperation(id, collection, algorithm, threshold, k, seed, state, phase, progress, error, created, finished, clusters)
+            var (kind, target, targetModel) = magic == Magic ? ((JobKind)reader.ReadInt32(), reader.ReadString(), reader.ReadString()) : (JobKind.Clustering, "", "");
+            return Enum.IsDefined(state) && Enum.IsDefined(algorithm) && Enum.IsDefined(kind)
+                ? new StoredOperation(id, collection, algorithm, threshold, k, seed, state, phase, progress, error, created, finished, clusters) { Kind = kind, TargetCollection = target, TargetModel = targetModel }
                 : null;
         }
         catch (Exception ex) when (ex is EndOfStreamException or FormatException or IOException)

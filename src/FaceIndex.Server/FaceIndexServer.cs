@@ -79,12 +79,13 @@ public static class FaceIndexServer
         services.AddSingleton(sp =>
         {
             var runtime = sp.GetRequiredService<ServerRuntime>();
-            return new ClusteringJobs(() => runtime.Database, () => runtime.MatchThreshold, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ClusteringJobs>>());
+            return new BackgroundJobs(() => runtime.Database, () => runtime.MatchThreshold, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<BackgroundJobs>>());
         });
 
         // After the runtime: starts once the database is open, stops before it closes.
-        services.AddHostedService<ClusteringHost>();
+        services.AddHostedService<BackgroundJobsHost>();
         services.AddSingleton<FaceThumbnails>();
+        services.AddSingleton<MigratedCollections>();
         services.AddHostedService(sp => sp.GetRequiredService<FaceThumbnails>());
         services.AddOptions<VisionOptions>()
             .PostConfigure<IOptions<StorageOptions>>((vision, storage) => vision.ThumbnailQuality = storage.Value.KeepThumbnails ? FaceThumbnails.Quality : 0);

@@ -12,6 +12,34 @@ public enum EmbedderKind
     Dlib128,
 }
 
+/// <summary>The embedders' names in models.json and in code-map artifacts ("fr512", "dlib128").</summary>
+public static class EmbedderNames
+{
+    /// <summary>The name of an embedder.</summary>
+    public static string Of(EmbedderKind kind) => kind switch
+    {
+        EmbedderKind.Fr512 => "fr512",
+        EmbedderKind.Dlib128 => "dlib128",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown embedder."),
+    };
+
+    /// <summary>The embedder of a name, if it is one.</summary>
+    public static bool TryParse(string name, out EmbedderKind kind)
+    {
+        foreach (var candidate in Enum.GetValues<EmbedderKind>())
+        {
+            if (string.Equals(Of(candidate), name, StringComparison.Ordinal))
+            {
+                kind = candidate;
+                return true;
+            }
+        }
+
+        kind = default;
+        return false;
+    }
+}
+
 /// <summary>
 /// One entry of the model registry (model-bundle/models.json): the version tag a collection and every
 /// stored code carry, the embedders that make its codes, how faces are aligned and normalised for them,

@@ -108,20 +108,8 @@ public sealed class Projection
         return new Projection(n, m, mean, matrix, variance, samples);
     }
 
-    private static float[] ReadFloats(ReadOnlySpan<byte> bytes, ref int offset, int count)
-    {
-        var values = new float[count];
-        for (int i = 0; i < count; i++, offset += 4)
-        {
-            values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[offset..]);
-            if (!float.IsFinite(values[i]))
-            {
-                throw Corrupt("it holds a non-finite value");
-            }
-        }
-
-        return values;
-    }
+    private static float[] ReadFloats(ReadOnlySpan<byte> bytes, ref int offset, int count) =>
+        Internal.ArtifactFloats.Read(bytes, ref offset, count) ?? throw Corrupt("it holds a non-finite value");
 
     private static FaceIndexException Corrupt(string why) =>
         new(FaceIndexError.ModelMissing, $"The projection artifact is corrupt: {why}. Restore model-bundle/ from git.");

@@ -127,6 +127,86 @@ public sealed class RestApiTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task A_collection_is_migrated_to_the_fast_model_and_searched_with_it_without_its_images()
+    {
+        using var rest = Client();
+        await rest.PostAsync("/v1/collections", new { name = "rest-old" });
+        foreach (var (person, files) in new[] { ("angelina", new[] { "img1.jpg", "img2.jpg" }), ("jennifer", ["img13.jpg"]), ("p-16-17", ["img16.jpg"]), ("p-24-25", ["img24.jpg"]) })
+        {
+            foreach (var file in files)
+            {
+                await rest.PostAsync($"/v1/collections/rest-old/persons/{person}/faces", new { image = Rest.Deepface(file) });
+            }
+        }
+
+        await rest.OkAsync(HttpMethod.Patch, "/v1/collections/rest-old/persons/jennifer", new { metadata = new { name = "Jennifer" } });
+
+        var started = await rest.PostAsync("/v1/collections/rest-old:migrate", new { model = "dlib128-v1" });
+        Assert.Equal("migration", started["kind"]!.GetValue<string>());
+        Assert.Equal("rest-old-dlib128-v1", started["targetCollection"]!.GetValue<string>());
+        var done = await WaitForOperationAsync(rest, started["id"]!.GetValue<string>());
+        Assert.Equal("OPERATION_STATE_SUCCEEDED", done["state"]!.GetValue<string>());
+        Assert.Equal("5", done["migratedFaces"]!.ToJsonString().Trim('"'));
+        Assert.Equal(1.0, done["progress"]!.GetValue<double>());
+
+        // The new collection holds every person and face under the new model; the old one is as it was.
+        var collections = (await rest.GetAsync("/v1/collections"))["collections"]!.AsArray();
+        var migrated = collections.Single(c => c!["name"]!.GetValue<string>() == "rest-old-dlib128-v1")!;
+        Assert.Equal("dlib128-v1", migrated["modelVersion"]!.GetValue<string>());
+        Assert.Equal("5", migrated["faceCount"]!.ToJsonString().Trim('"'));
+        var old = collections.Single(c => c!["name"]!.GetValue<string>() == "rest-old")!;
+        Assert.Equal("fr512-pca128-v1", old["modelVersion"]!.GetValue<string>());
+        var jennifer = await rest.GetAsync("/v1/collections/rest-old-dlib128-v1/persons/jennifer");
+        Assert.Equal("Jennifer", jennifer["metadata"]!["name"]!.GetValue<string>());
+        Assert.Equal("dlib128-v1", jennifer["faces"]![0]!["modelVersion"]!.GetValue<string>());
+
+        // Probes embedded by the new model find the migrated faces of the old one.
+        foreach (var (probe, person) in new[] { ("img4.jpg", "angelina"), ("img17.jpg", "p-16-17"), ("img25.jpg", "p-24-25"), ("img14.jpg", "jennifer") })
+        {
+            var found = await rest.PostAsync("/v1/collections/rest-old-dlib128-v1:search", new { image = Rest.Deepface(probe), topK = 3, threshold = 4 });
+            Assert.Equal(person, found["faces"]![0]!["persons"]![0]!["personId"]!.GetValue<string>());
+        }
+
+        // Its default thresholds are the ones measured for a mapped code against a new one (models.json, "migrations").
+        var byDefault = await rest.PostAsync("/v1/collections/rest-old-dlib128-v1:search", new { image = Rest.Stranger("AJ_Cook") });
+        Assert.Equal(0.135, byDefault["threshold"]!.GetValue<double>(), 3);
+        Assert.True(byDefault["faces"]![0]!["unknown"]!.GetValue<bool>());
+        var verified = await rest.PostAsync("/v1/collections/rest-old-dlib128-v1:verify", new { imageA = Rest.Deepface("img17.jpg"), personId = "p-16-17" });
+        Assert.Equal(0.199, verified["threshold"]!.GetValue<double>(), 3);
+        var plain = await rest.PostAsync("/v1/collections/rest-old:search", new { image = Rest.Stranger("AJ_Cook") });
+        Assert.NotEqual(0.135, plain["threshold"]!.GetValue<double>(), 3);
+
+        // What a user can get wrong: the same model, a model without a map from this one's, a target that exists, no source.
+        var (same, sameError) = await rest.SendAsync(HttpMethod.Post, "/v1/collections/rest-old:migrate", new { model = "fr512-pca128-v1" });
+        Assert.Equal(400, same);
+        Assert.Contains("already", sameError["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        var (exists, existsError) = await rest.SendAsync(HttpMethod.Post, "/v1/collections/rest-old:migrate", new { model = "dlib128-v1" });
+        Assert.Equal(409, exists);
+        Assert.Equal("ALREADY_EXISTS", Rest.Reason(existsError));
+        var (noModel, noModelError) = await rest.SendAsync(HttpMethod.Post, "/v1/collections/rest-old:migrate", new { model = "" });
+        Assert.Equal(400, noModel);
+        Assert.Contains("dlib128-v1", noModelError["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        var (missing, _) = await rest.SendAsync(HttpMethod.Post, "/v1/collections/rest-nothing:migrate", new { model = "dlib128-v1" });
+        Assert.Equal(404, missing);
+    }
+
+    private static async Task<JsonNode> WaitForOperationAsync(Rest rest, string id)
+    {
+        for (int i = 0; i < 600; i++)
+        {
+            var operation = await rest.GetAsync($"/v1/operations/{id}");
+            if (operation["state"]!.GetValue<string>() is not ("OPERATION_STATE_PENDING" or "OPERATION_STATE_RUNNING"))
+            {
+                return operation;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"Operation {id} did not end in 60 s.");
+    }
+
+    [Fact]
     public async Task Enrol_by_face_position_stores_only_the_chosen_face()
     {
         using var rest = Client();

@@ -31,7 +31,7 @@ public sealed class ExactScannerRoutingTests
         await database.WaitForIndexingAsync();
         long before = scanner.Queries;
 
-        var jobs = new ClusteringJobs(() => database, () => 1.0f, NullLogger<ClusteringJobs>.Instance);
+        var jobs = new BackgroundJobs(() => database, () => 1.0f, NullLogger<BackgroundJobs>.Instance);
         await jobs.StartAsync();
         var (started, _) = await jobs.StartRunAsync(FaceDatabase.DefaultCollection, new ClusteringOptions { K = 12, Seed = 5 }, CancellationToken.None);
         Assert.NotNull(started);

@@ -14,6 +14,7 @@ internal static class ModelsCommand
         models.Add(CreateFetch(console));
         models.Add(CreateFitProjection(console));
         models.Add(FusionFitCommand.Create(console));
+        models.Add(MigrationFitCommand.Create(console));
         return models;
     }
 

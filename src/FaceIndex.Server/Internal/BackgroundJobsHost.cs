@@ -4,11 +4,11 @@ using Microsoft.Extensions.Hosting;
 namespace FaceIndex.Server.Internal;
 
 /// <summary>
-/// Runs the engine's <see cref="ClusteringJobs"/> with the host: registered after
+/// Runs the engine's <see cref="BackgroundJobs"/> with the host: registered after
 /// <see cref="ServerRuntime"/>, it starts once the database is open and stops the running jobs
 /// before the database closes.
 /// </summary>
-internal sealed class ClusteringHost(ClusteringJobs jobs) : IHostedService
+internal sealed class BackgroundJobsHost(BackgroundJobs jobs) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => jobs.StartAsync(cancellationToken);
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FaceIndex.Engine;
 using FaceIndex.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -44,6 +45,21 @@ internal sealed partial class FaceThumbnails(ServerRuntime runtime, IOptions<Sto
             if (thumbnails[i] is { } jpeg)
             {
                 writes.Add(runtime.Database.PutBlobAsync(Key(faces[i].FaceId), jpeg, ct));
+            }
+        }
+
+        await Task.WhenAll(writes).ConfigureAwait(false);
+    }
+
+    /// <summary>Gives each copied face (a migration) the thumbnail of the face it was copied from, when one was kept.</summary>
+    public async Task CopyAsync(IReadOnlyList<CopiedFace> faces, CancellationToken ct)
+    {
+        var writes = new List<Task>();
+        foreach (var face in faces)
+        {
+            if (TryGet(face.From, out var jpeg))
+            {
+                writes.Add(runtime.Database.PutBlobAsync(Key(face.To), jpeg, ct));
             }
         }
 

@@ -47,7 +47,9 @@ internal sealed partial class FaceIndexService
         var (job, running) = await clustering.StartRunAsync(collection, options, context.CancellationToken).ConfigureAwait(false);
         if (job is null)
         {
-            throw Errors.Rpc(StatusCode.FailedPrecondition, "OPERATION_RUNNING", $"Collection '{collection}' is being clustered already: operation {running!.Id}.");
+            throw Errors.Rpc(StatusCode.FailedPrecondition, "OPERATION_RUNNING", running!.Kind == JobKind.Clustering
+                ? $"Collection '{collection}' is being clustered already: operation {running.Id}."
+                : $"Collection '{collection}' is being migrated: operation {running.Id}; cluster it when that ends.");
         }
 
         return Operation(job);
@@ -121,7 +123,7 @@ internal sealed partial class FaceIndexService
         return message;
     }
 
-    private async Task<ClusteringJob> RequireJobAsync(string id, ServerCallContext context, bool write)
+    private async Task<BackgroundJob> RequireJobAsync(string id, ServerCallContext context, bool write)
     {
         if (string.IsNullOrEmpty(id) || !clustering.TryGet(id, out var job))
         {
@@ -145,13 +147,13 @@ internal sealed partial class FaceIndexService
         SuggestedPersonDistance = cluster.SuggestedDistance,
     };
 
-    private static V1.Operation Operation(ClusteringJob job)
+    private static V1.Operation Operation(BackgroundJob job)
     {
         var (state, phase, progress, error, finishedAt, clusters) = job.Snapshot();
         var message = new V1.Operation
         {
             Id = job.Id,
-            Kind = "clustering",
+            Kind = job.Kind == JobKind.Migration ? "migration" : "clustering",
             Collection = job.Collection,
             State = state switch
             {
@@ -165,8 +167,18 @@ internal sealed partial class FaceIndexService
             Progress = progress,
             Error = error,
             CreatedAt = Timestamp.FromDateTimeOffset(job.CreatedAt),
-            ClusterCount = clusters,
         };
+        if (job.Migration is { } migration)
+        {
+            message.TargetCollection = migration.TargetCollection;
+            message.TargetModel = migration.TargetModel;
+            message.MigratedFaces = clusters;
+        }
+        else
+        {
+            message.ClusterCount = clusters;
+        }
+
         if (finishedAt is { } finished)
         {
             message.FinishedAt = Timestamp.FromDateTimeOffset(finished);

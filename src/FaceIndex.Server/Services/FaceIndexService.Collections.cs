@@ -19,10 +19,7 @@ internal sealed partial class FaceIndexService
             Errors.ThrowInvalid($"Unknown model '{request.Model}'; the registered models are {Pipeline.Registry.Names}.");
         }
 
-        if (model.Uses(EmbedderKind.Dlib128) && !Pipeline.HasDlib)
-        {
-            throw Errors.Rpc(StatusCode.FailedPrecondition, "MODEL_MISSING", $"Model '{model.Id}' needs the dlib network, which this server has not installed (models/dlib128.onnx: faceindex models fetch).");
-        }
+        RequireEmbedders(model);
 
         if (!await Database.CreateCollectionAsync(name, model.Id, context.CancellationToken).ConfigureAwait(false))
         {
@@ -30,6 +27,15 @@ internal sealed partial class FaceIndexService
         }
 
         return Proto.Collection(RequireCollection(name));
+    }
+
+    /// <summary>Refuses a model whose networks this server has not installed (FailedPrecondition, MODEL_MISSING).</summary>
+    private void RequireEmbedders(EmbeddingModel model)
+    {
+        if (model.Uses(EmbedderKind.Dlib128) && !Pipeline.HasDlib)
+        {
+            throw Errors.Rpc(StatusCode.FailedPrecondition, "MODEL_MISSING", $"Model '{model.Id}' needs the dlib network, which this server has not installed (models/dlib128.onnx: faceindex models fetch).");
+        }
     }
 
     public override async Task<V1.ListCollectionsResponse> ListCollections(V1.ListCollectionsRequest request, ServerCallContext context)

@@ -49,7 +49,7 @@ internal sealed partial class FaceIndexService
                 Errors.ThrowInvalid($"fpir is a false-positive identification rate in (0, 1), e.g. 0.01; got {request.Fpir}.");
             }
 
-            if (Pipeline.OpenSet is null || !UsesPipelineModel(collection))
+            if (Pipeline.OpenSet is null || !UsesPipelineModel(collection) || migrated.TryGet(collection, out _))
             {
                 Errors.ThrowInvalid($"No impostor distribution was measured for model '{(Pipeline.OpenSet is null ? Pipeline.ModelVersion : collection.ModelVersion)}' of collection '{collection.Name}', so no threshold can be calibrated from an fpir; pass a threshold instead.");
             }
@@ -63,6 +63,11 @@ internal sealed partial class FaceIndexService
     /// <summary>A collection's default search threshold at its size, and the FPIR it is calibrated for (0 when fixed).</summary>
     private (float Threshold, double Fpir) CollectionThreshold(Storage.CollectionRecord collection)
     {
+        if (migrated.TryGet(collection, out var note))
+        {
+            return (note.SearchThreshold, 0);
+        }
+
         if (!UsesPipelineModel(collection))
         {
             return (ModelMatchThreshold(collection), 0);

@@ -101,7 +101,13 @@ internal sealed partial class FaceIndexService
             case V1.VerifyRequest.BOneofCase.PersonId:
                 // The probe was embedded with the collection's model; its faces are compared by that model's distance.
                 var model = ModelOf(record!);
-                if (model.Id != Pipeline.Registry.Default.Id && !request.HasThreshold)
+                if (!request.HasThreshold && migrated.TryGet(record!, out var note))
+                {
+                    // Mapped codes (a migrated collection): the threshold measured for a mapped code against a new one.
+                    threshold = note.VerifyThreshold;
+                    response.Threshold = threshold;
+                }
+                else if (model.Id != Pipeline.Registry.Default.Id && !request.HasThreshold)
                 {
                     threshold = model.VerificationThreshold;
                     response.Threshold = threshold;

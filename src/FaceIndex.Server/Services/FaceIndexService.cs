@@ -21,8 +21,9 @@ namespace FaceIndex.Server.Services;
 internal sealed partial class FaceIndexService(
     ServerRuntime runtime,
     ServerMetrics metrics,
-    ClusteringJobs clustering,
+    BackgroundJobs clustering,
     FaceThumbnails thumbnails,
+    MigratedCollections migrated,
     IOptions<ServerOptions> options,
     IOptions<Clustering.ClusteringOptions> clusteringDefaults,
     IAuthorizationService authorization) : V1.FaceIndex.FaceIndexBase
