@@ -174,6 +174,14 @@ public sealed class FaceCluster(IGrainFactory grains, ClusterNodeOptions options
         return await ReadAsync(layout, ShardRouting.ShardOf(personId, layout.Shards.Count), replica => replica.GetPersonAsync(personId)).ConfigureAwait(false);
     }
 
+    /// <summary>A probe code against a person's faces, on the person's shard (no vector leaves it); null when the person has no faces.</summary>
+    public async Task<ShardVerify?> VerifyPersonAsync(string collection, string personId, FaceVector probe)
+    {
+        var layout = await GetLayoutAsync(collection).ConfigureAwait(false);
+        var bytes = probe.ToArray();
+        return await ReadAsync(layout, ShardRouting.ShardOf(personId, layout.Shards.Count), replica => replica.VerifyAsync(personId, bytes)).ConfigureAwait(false);
+    }
+
     /// <summary>Persons in id order after <paramref name="after"/>, at most <paramref name="count"/>, merged over the shards.</summary>
     public async Task<IReadOnlyList<ShardPerson>> ListPersonsAsync(string collection, string? after, int count)
     {

@@ -79,6 +79,10 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     [Alias("GetPerson")]
     Task<ShardPerson?> GetPersonAsync(string personId);
 
+    /// <summary>The probe code against the person's faces: the nearest one; null when the person has no faces here.</summary>
+    [Alias("Verify")]
+    Task<ShardVerify?> VerifyAsync(string personId, byte[] probe);
+
     /// <summary>Persons in id order after <paramref name="after"/> (null: from the start), at most <paramref name="count"/>.</summary>
     [Alias("ListPersons")]
     Task<IReadOnlyList<ShardPerson>> ListPersonsAsync(string? after, int count);

@@ -50,6 +50,10 @@ public sealed record ShippedEntry([property: Id(0)] long Position, [property: Id
 [GenerateSerializer, Immutable]
 public sealed record ShippedFeed([property: Id(0)] IReadOnlyList<ShippedEntry> Entries, [property: Id(1)] bool Truncated, [property: Id(2)] long LastPosition);
 
+/// <summary>A probe compared with a person's faces on the person's shard: the nearest face (cluster id) and its squared L2 distance.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ShardVerify([property: Id(0)] long ClosestFaceId, [property: Id(1)] float Distance);
+
 /// <summary>A person as a shard holds it.</summary>
 [GenerateSerializer, Immutable]
 public sealed record ShardPerson

@@ -150,6 +150,21 @@ public sealed class ProcessClusterTests(ITestOutputHelper output)
             Assert.Equal(0, exit);
             Assert.Contains("3 nodes (3 active)", text, StringComparison.Ordinal);
             Assert.Contains("6 replicas (6 in sync)", text, StringComparison.Ordinal);
+
+            // Verify: an image against a person is compared on the person's shard, reached through any node.
+            await cluster.Node(victim).Client.CreateCollectionAsync(new V1.CreateCollectionRequest { Name = "doors", Shards = 3, Replication = 2 }, deadline: DateTime.UtcNow.AddSeconds(60));
+            var enrolled = await cluster.Node(victim).Client.EnrollAsync(new V1.EnrollRequest { Collection = "doors", PersonId = "p-16-17", Image = Face("img16.jpg") });
+            var other = cluster.Node(cluster.NextLive(victim)).Client;
+            var same = await other.VerifyAsync(new V1.VerifyRequest { Collection = "doors", ImageA = Face("img17.jpg"), PersonId = "p-16-17" });
+            Assert.True(same.Same, $"distance {same.Distance} over {same.Threshold}");
+            Assert.Equal(enrolled.Faces[0].FaceId, same.ClosestFaceId);
+            var stranger = await other.VerifyAsync(new V1.VerifyRequest { Collection = "doors", ImageA = Face("img13.jpg"), PersonId = "p-16-17" });
+            Assert.False(stranger.Same, $"distance {stranger.Distance} under {stranger.Threshold}");
+            var pair = await other.VerifyAsync(new V1.VerifyRequest { Collection = "doors", ImageA = Face("img17.jpg"), ImageB = Face("img16.jpg") });
+            Assert.True(pair.Same);
+            Assert.Equal(same.Distance, pair.Distance, 3);
+            var nobody = await Assert.ThrowsAsync<RpcException>(async () => await other.VerifyAsync(new V1.VerifyRequest { Collection = "doors", ImageA = Face("img17.jpg"), PersonId = "nobody" }));
+            Assert.Equal(StatusCode.NotFound, nobody.StatusCode);
             output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: done");
         }
         catch
@@ -167,6 +182,8 @@ public sealed class ProcessClusterTests(ITestOutputHelper output)
             await cluster.DisposeAsync();
         }
     }
+
+    private static ByteString Face(string file) => ByteString.CopyFrom(File.ReadAllBytes(TestPaths.Faces("deepface", file)));
 
     /// <summary>Polls Stats until every node is active and every replica is in sync with index = store; fails with the last answer at the deadline.</summary>
     private static async Task<V1.StatsResponse> WaitSettledAsync(NodeSet cluster, TimeSpan timeout)

@@ -202,6 +202,31 @@ internal sealed partial class ShardReplicaGrain(
     public Task<ShardPerson?> GetPersonAsync(string personId) =>
         Task.FromResult(Database.TryGetPerson(_collection, personId, out var person) ? ToShardPerson(person) : null);
 
+    public Task<ShardVerify?> VerifyAsync(string personId, byte[] probe)
+    {
+        var database = Database;
+        if (!database.TryGetPerson(_collection, personId, out var person))
+        {
+            return Task.FromResult<ShardVerify?>(null);
+        }
+
+        var vector = FaceVector.FromBytes(probe);
+        ShardVerify? best = null;
+        foreach (long faceId in person.FaceIds)
+        {
+            if (database.TryGetFace(faceId, out var face))
+            {
+                float distance = Similarity.Distance(vector, face.Vector);
+                if (best is null || distance < best.Distance)
+                {
+                    best = new ShardVerify(ShardRouting.GlobalFaceId(faceId, _shard, ShardCount), distance);
+                }
+            }
+        }
+
+        return Task.FromResult(best);
+    }
+
     public Task<IReadOnlyList<ShardPerson>> ListPersonsAsync(string? after, int count)
     {
         if (!Database.TryGetCollection(_collection, out _))

@@ -54,6 +54,22 @@ internal static class RequestChecks
     }
 
     /// <summary>The person id of a request, which must not be empty.</summary>
+    /// <summary>The requested threshold, or <paramref name="fallback"/>; a squared L2 distance in [0, 4] (InvalidArgument otherwise).</summary>
+    public static float Threshold(bool has, float requested, float fallback)
+    {
+        if (!has)
+        {
+            return fallback;
+        }
+
+        if (!float.IsFinite(requested) || requested is < 0f or > 4f)
+        {
+            Errors.ThrowInvalid($"The threshold is a squared L2 distance in [0, 4]; got {requested}.");
+        }
+
+        return requested;
+    }
+
     public static string PersonId(string personId)
     {
         if (string.IsNullOrEmpty(personId))

@@ -3,6 +3,7 @@ using FaceIndex.Core;
 using FaceIndex.Engine;
 using FaceIndex.Server.Internal;
 using FaceIndex.Storage;
+using FaceIndex.Vision;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
@@ -146,11 +147,7 @@ internal sealed class ClusterFaceIndexService(
             Errors.ThrowInvalid($"ef must lie in [0, 4096] (0 = the server's default); got {request.Ef}.");
         }
 
-        float threshold = request.HasThreshold ? request.Threshold : runtime.MatchThreshold;
-        if (!float.IsFinite(threshold) || threshold is < 0f or > 4f)
-        {
-            Errors.ThrowInvalid($"The threshold is a squared L2 distance in [0, 4]; got {threshold}.");
-        }
+        float threshold = RequestChecks.Threshold(request.HasThreshold, request.Threshold, runtime.MatchThreshold);
 
         var layout = await Call(() => cluster.GetLayoutAsync(collection)).ConfigureAwait(false);
         var response = new V1.SearchResponse { Threshold = threshold };
@@ -358,8 +355,64 @@ internal sealed class ClusterFaceIndexService(
         return response;
     }
 
-    public override Task<V1.VerifyResponse> Verify(V1.VerifyRequest request, ServerCallContext context) =>
-        throw Errors.Rpc(StatusCode.Unimplemented, "NOT_IN_CLUSTER_MODE", "Verify is not available in cluster mode yet; Search with the image (top_k 1) finds the closest enrolled person instead.");
+    /// <summary>
+    /// Verify as on a single node: two images compared here; an image against a person compared on the
+    /// person's shard (an in-sync replica), where the person's codes are.
+    /// </summary>
+    public override async Task<V1.VerifyResponse> Verify(V1.VerifyRequest request, ServerCallContext context)
+    {
+        var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);
+        float threshold = RequestChecks.Threshold(request.HasThreshold, request.Threshold, runtime.VerifyThreshold);
+        if (request.ImageA.IsEmpty)
+        {
+            Errors.ThrowInvalid("image_a is required.");
+        }
+
+        var response = new V1.VerifyResponse { Threshold = threshold };
+        switch (request.BCase)
+        {
+            case V1.VerifyRequest.BOneofCase.ImageB:
+                var a = await LargestFaceAsync(request.ImageA, "image_a", context.CancellationToken).ConfigureAwait(false);
+                var b = await LargestFaceAsync(request.ImageB, "image_b", context.CancellationToken).ConfigureAwait(false);
+                response.Distance = Similarity.Distance(a.Vector, b.Vector);
+                break;
+            case V1.VerifyRequest.BOneofCase.PersonId:
+                var personId = PersonId(request.PersonId);
+                RequireModel(await Call(() => cluster.GetLayoutAsync(collection)).ConfigureAwait(false));
+                var probe = await LargestFaceAsync(request.ImageA, "image_a", context.CancellationToken).ConfigureAwait(false);
+                var verdict = await Call(() => cluster.VerifyPersonAsync(collection, personId, probe.Vector)).ConfigureAwait(false);
+                if (verdict is null)
+                {
+                    Errors.ThrowNotFound($"Person '{personId}' does not exist in collection '{collection}', or has no faces.");
+                }
+
+                response.Distance = verdict.Distance;
+                response.ClosestFaceId = (ulong)verdict.ClosestFaceId;
+                break;
+            default:
+                Errors.ThrowInvalid("A verify request needs image_b or person_id.");
+                break;
+        }
+
+        response.Similarity = Similarity.CosineFromDistance(response.Distance);
+        response.Same = response.Distance <= threshold;
+        return response;
+    }
+
+    /// <summary>The largest face of an image (the server's model), or NoFace naming the image.</summary>
+    private async Task<DetectedFace> LargestFaceAsync(Google.Protobuf.ByteString image, string which, CancellationToken ct)
+    {
+        var faces = await runtime.Pipeline.AnalyzeAsync(image.Memory, ct).ConfigureAwait(false);
+        if (faces.Count == 0)
+        {
+            Errors.Throw(FaceIndexError.NoFace, $"No face was found in {which}.");
+        }
+
+        return faces[0];
+    }
+
+    public override Task<V1.Operation> MigrateCollection(V1.MigrateCollectionRequest request, ServerCallContext context) =>
+        throw Errors.Rpc(StatusCode.FailedPrecondition, "NOT_IN_CLUSTER_MODE", "Migrations are not available in cluster mode (a cluster's collections use the server's model); run them on a single-node server.");
 
     public override Task<V1.Operation> StartClustering(V1.StartClusteringRequest request, ServerCallContext context) =>
         throw Errors.Rpc(StatusCode.FailedPrecondition, "NOT_IN_CLUSTER_MODE", "Clustering jobs are not available in cluster mode; run them on a single-node server.");

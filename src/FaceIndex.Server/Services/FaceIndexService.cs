@@ -88,20 +88,7 @@ internal sealed partial class FaceIndexService(
     private static string PersonId(string personId) => RequestChecks.PersonId(personId);
 
     /// <summary>The requested threshold, or <paramref name="fallback"/>; a squared L2 distance in [0, 4].</summary>
-    private static float Threshold(bool has, float requested, float fallback)
-    {
-        if (!has)
-        {
-            return fallback;
-        }
-
-        if (!float.IsFinite(requested) || requested is < 0f or > 4f)
-        {
-            Errors.ThrowInvalid($"The threshold is a squared L2 distance in [0, 4]; got {requested}.");
-        }
-
-        return requested;
-    }
+    private static float Threshold(bool has, float requested, float fallback) => RequestChecks.Threshold(has, requested, fallback);
 
     /// <summary>Faces of an image, largest first, embedded with the collection's model (the default model without a collection).</summary>
     private async Task<IReadOnlyList<DetectedFace>> AnalyzeAsync(Google.Protobuf.ByteString image, CollectionRecord? collection, CancellationToken ct, bool attributes = false)
