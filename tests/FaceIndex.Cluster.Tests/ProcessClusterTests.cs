@@ -11,7 +11,8 @@ namespace FaceIndex.Cluster.Tests;
 
 /// <summary>
 /// The cluster as it runs: redis-server and three <c>faceindex serve --cluster</c> processes on
-/// loopback, clients enrolling through every node, one node killed with SIGKILL at a random moment.
+/// loopback, clients enrolling through every node, one node killed with SIGKILL at a random moment; then
+/// Verify and EnrollStream through a node other than the one that enrolled.
 /// </summary>
 public sealed class ProcessClusterTests(ITestOutputHelper output)
 {
@@ -165,6 +166,35 @@ public sealed class ProcessClusterTests(ITestOutputHelper output)
             Assert.Equal(same.Distance, pair.Distance, 3);
             var nobody = await Assert.ThrowsAsync<RpcException>(async () => await other.VerifyAsync(new V1.VerifyRequest { Collection = "doors", ImageA = Face("img17.jpg"), PersonId = "nobody" }));
             Assert.Equal(StatusCode.NotFound, nobody.StatusCode);
+            // EnrollStream through a node (what faceindex import uses): one result per request in order, a bad
+            // request answered by its own error; the streamed faces are found by their codes.
+            using (var call = other.EnrollStream())
+            {
+                var streamed = new List<byte[]>();
+                for (int i = 0; i < 40; i++)
+                {
+                    streamed.Add(ClusterFixture.RandomFace(random).ToArray());
+                    await call.RequestStream.WriteAsync(new V1.EnrollRequest { Collection = "doors", PersonId = $"s{i % 8}", ClientRef = $"r{i}", Vector = new V1.FaceVector { Data = ByteString.CopyFrom(streamed[i]), ModelVersion = model } });
+                }
+
+                await call.RequestStream.WriteAsync(new V1.EnrollRequest { Collection = "doors", PersonId = "bad", ClientRef = "bad", Vector = new V1.FaceVector { Data = ByteString.CopyFrom(new byte[3]) } });
+                await call.RequestStream.CompleteAsync();
+                var results = new List<V1.EnrollStreamResult>();
+                await foreach (var result in call.ResponseStream.ReadAllAsync())
+                {
+                    results.Add(result);
+                }
+
+                Assert.Equal(Enumerable.Range(0, 41), results.Select(r => r.Index));
+                Assert.All(results.Take(40), r => Assert.Single(r.Response.Faces));
+                Assert.Equal(("bad", (int)StatusCode.InvalidArgument), (results[40].ClientRef, results[40].Error.Code));
+                foreach (int i in new[] { 0, 17, 39 })
+                {
+                    var hit = await cluster.Node(victim).Client.SearchAsync(new V1.SearchRequest { Collection = "doors", Vector = new V1.FaceVector { Data = ByteString.CopyFrom(streamed[i]), ModelVersion = model }, TopK = 1, Threshold = 4 });
+                    Assert.Equal(results[i].Response.Faces[0].FaceId, hit.Faces[0].Matches[0].FaceId);
+                }
+            }
+
             output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: done");
         }
         catch

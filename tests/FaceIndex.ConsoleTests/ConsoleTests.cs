@@ -8,7 +8,7 @@ namespace FaceIndex.ConsoleTests;
 /// The web console in a real browser against the real server and models: sign in, create a collection,
 /// enrol deepface photos by "dropping" them, search by photo (the right person; "unknown" for a stranger),
 /// the person page's thumbnails, bad uploads, the dashboard, a clustering (a cluster named as a person,
-/// then renamed), and a phone-width layout.
+/// then renamed), a phone-width layout, and a collection created with a model and another migrated to it.
 /// Screenshots of each step go to <see cref="ConsoleFixture.Screenshots"/>.
 /// </summary>
 public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<ConsoleFixture>
@@ -30,6 +30,41 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         await Expect(item).ToHaveAttributeAsync("aria-label", $"Photo {file}");
         await item.GetByRole(AriaRole.Button, new() { Name = "Enrol selected faces" }).ClickAsync();
         await Expect(item.GetByRole(AriaRole.Status)).ToContainTextAsync($"Enrolled 1 face as {person}.");
+    }
+
+    [Fact]
+    public async Task A_collection_is_created_with_a_model_and_another_is_migrated_to_it_with_progress()
+    {
+        using (var rest = new Rest(fixture.Server.HttpAddress, LoopbackServer.Key))
+        {
+            await rest.PostAsync("/v1/collections", new { name = "to-migrate" });
+            await rest.PostAsync("/v1/collections/to-migrate/persons/angelina/faces", new { image = Rest.Deepface("img1.jpg") });
+            await rest.PostAsync("/v1/collections/to-migrate/persons/mark/faces", new { image = Rest.Deepface("img13.jpg") });
+        }
+
+        var page = await fixture.NewPageAsync();
+        await SignInAsync(page);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Collections" }).ClickAsync();
+
+        // The models come from Stats; the default is preselected.
+        await Expect(page.Locator("#new-collection-model")).ToHaveValueAsync("fr512-pca128-v1");
+        await page.Locator("#new-collection").FillAsync("fast-door");
+        await page.Locator("#new-collection-model").SelectOptionAsync("dlib128-v1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+        await Expect(page.Locator("tr[data-collection=fast-door] td").Nth(3)).ToHaveTextAsync("dlib128-v1");
+
+        await page.Locator("#migrate-source").SelectOptionAsync("to-migrate");
+        await page.Locator("#migrate-model").SelectOptionAsync("dlib128-v1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Migrate", Exact = true }).ClickAsync();
+        await Expect(page.Locator("#migrate-status")).ToHaveTextAsync("Migrated: to-migrate-dlib128-v1 (dlib128-v1) holds 2 faces");
+        var row = page.Locator("tr[data-collection=to-migrate-dlib128-v1] td");
+        await Expect(row.Nth(2)).ToHaveTextAsync("2");
+        await Expect(row.Nth(3)).ToHaveTextAsync("dlib128-v1");
+        await ConsoleFixture.ShotAsync(page, "12-migrated");
+
+        // Again: the target exists; the server's reason is shown.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Migrate", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("(ALREADY_EXISTS)");
     }
 
     [Fact]

@@ -133,6 +133,17 @@ internal sealed class ClusterFaceIndexService(
         return response;
     }
 
+    /// <summary>
+    /// EnrollStream as on a single node (<see cref="EnrollStreams"/>): each request is an Enroll routed to
+    /// its person's shard, up to <see cref="ServerOptions.EnrollStreamWindow"/> at a time, so that
+    /// <c>faceindex import</c> works against a cluster.
+    /// </summary>
+    public override async Task EnrollStream(IAsyncStreamReader<V1.EnrollRequest> requestStream, IServerStreamWriter<V1.EnrollStreamResult> responseStream, ServerCallContext context)
+    {
+        await authorization.DemandAsync(UserOf(context), new CollectionScope(null), write: true).ConfigureAwait(false);
+        await EnrollStreams.RunAsync(requestStream, responseStream, _options.EnrollStreamWindow, (request, _) => Enroll(request, context), context.CancellationToken).ConfigureAwait(false);
+    }
+
     public override async Task<V1.SearchResponse> Search(V1.SearchRequest request, ServerCallContext context)
     {
         var collection = await CollectionAsync(request.Collection, context, write: false).ConfigureAwait(false);
@@ -282,6 +293,7 @@ internal sealed class ClusterFaceIndexService(
         var response = new V1.StatsResponse
         {
             ModelVersion = runtime.Pipeline.ModelVersion,
+            Models = { runtime.Pipeline.ModelVersion },
             ExecutionProvider = runtime.Pipeline.ExecutionProvider.ToString(),
             DefaultThreshold = runtime.MatchThreshold,
             VerifyThreshold = runtime.VerifyThreshold,

@@ -84,6 +84,7 @@ internal sealed partial class FaceIndexService
             VerifyThreshold = runtime.VerifyThreshold,
             StoreLogBytes = store.LogBytes,
             Index = new V1.IndexParameters { M = index.M, EfConstruction = index.EfConstruction, EfSearch = index.EfSearch, ExactBelow = runtime.ExactSearchBelow },
+            Models = { Pipeline.Registry.Models.Where(m => !m.Uses(EmbedderKind.Dlib128) || Pipeline.HasDlib).Select(m => m.Id) },
         };
         if (store.LastCheckpoint is { } checkpoint)
         {

@@ -54,7 +54,7 @@ const col = c => `/v1/collections/${enc(c)}`;
 export const api = {
   stats: () => call('GET', '/v1/stats'),
   collections: () => call('GET', '/v1/collections'),
-  createCollection: name => call('POST', '/v1/collections', { name }),
+  createCollection: (name, model) => call('POST', '/v1/collections', { name, model }),
   deleteCollection: name => call('DELETE', `/v1/collections/${enc(name)}`),
   persons: (c, pageSize, pageToken) => call('GET', `${col(c)}/persons?pageSize=${pageSize}${pageToken ? `&pageToken=${enc(pageToken)}` : ''}`),
   person: (c, id) => call('GET', `${col(c)}/persons/${enc(id)}`),
@@ -67,6 +67,7 @@ export const api = {
   search: (c, image, topK) => call('POST', `${col(c)}:search`, { image, topK }),
   verify: (c, body) => call('POST', `${col(c)}:verify`, body),
   startClustering: (c, body) => call('POST', `${col(c)}:cluster`, body),
+  migrate: (c, body) => call('POST', `${col(c)}:migrate`, body),
   operation: id => call('GET', `/v1/operations/${enc(id)}`),
   cancelOperation: id => call('POST', `/v1/operations/${enc(id)}:cancel`),
   clusters: (c, minSize, pageSize, pageToken) => call('GET', `${col(c)}/clusters?minSize=${minSize}&pageSize=${pageSize}${pageToken ? `&pageToken=${enc(pageToken)}` : ''}`),
