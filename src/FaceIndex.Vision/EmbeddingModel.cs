@@ -72,6 +72,12 @@ public sealed class EmbeddingModel
     /// <summary>The score fusion of a two-code model; null for a single-code model.</summary>
     public ScoreFusion? Fusion { get; init; }
 
+    /// <summary>
+    /// Search thresholds for gallery sizes and FPIR targets measured for this model (models.json, "openSet"); null
+    /// when not measured (the default model's grid is the manifest's, <see cref="FacePipeline.OpenSet"/>).
+    /// </summary>
+    public OpenSetCalibration? OpenSet { get; init; }
+
     /// <summary>Number of 128-byte codes per face.</summary>
     public int CodesPerFace => Embedders.Count;
 

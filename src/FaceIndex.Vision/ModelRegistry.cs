@@ -104,6 +104,7 @@ public sealed class ModelRegistry
                 VerificationThreshold = entry.VerificationThreshold,
                 IdentificationThreshold = entry.IdentificationThreshold,
                 Fusion = fusion,
+                OpenSet = entry.OpenSet is { } grid ? Calibration(entry.Id, grid) : null,
             });
         }
 
@@ -226,6 +227,18 @@ public sealed class ModelRegistry
         return -1;
     }
 
+    private static OpenSetCalibration Calibration(string model, OpenSetGrid grid)
+    {
+        try
+        {
+            return grid.ToCalibration();
+        }
+        catch (ArgumentException ex)
+        {
+            throw Invalid($"model {model}'s openSet grid is invalid: {ex.Message}");
+        }
+    }
+
     private static EmbedderKind ParseEmbedder(string name) =>
         EmbedderNames.TryParse(name, out var kind) ? kind : throw Invalid($"unknown embedder '{name}'");
 
@@ -319,6 +332,9 @@ internal sealed class RegistryEntry
     public float IdentificationThreshold { get; init; }
 
     public FusionEntry? Fusion { get; init; }
+
+    /// <summary>The model's search-threshold grid (as the manifest's identification.openSet); absent when not measured.</summary>
+    public OpenSetGrid? OpenSet { get; init; }
 }
 
 /// <summary>Score-fusion parameters of a two-code model.</summary>

@@ -46,14 +46,23 @@ public sealed class CollectionModelTests
                 var stats = await client.StatsAsync(new StatsRequest { Collection = collection });
                 Assert.Equal(collection switch { "fast" => "dlib128-v1", "fused" => "fused-v1", _ => "fr512-pca128-v1" }, stats.ModelVersion);
 
-                // The FPIR calibration was measured for fr512: the other models search at their own fixed threshold.
+                // The FPIR calibration was measured for fr512 (the manifest) and dlib128 (models.json): the fused model
+                // searches at its own fixed threshold.
                 var row = Assert.Single(stats.CollectionSearch);
                 Assert.Equal(reply.Threshold, row.SearchThreshold);
-                Assert.Equal(collection == "plain" ? 0.01 : 0, reply.Fpir, 9);
+                Assert.Equal(collection == "fused" ? 0 : 0.01, reply.Fpir, 9);
                 Assert.Equal(reply.Fpir, row.SearchFpir, 9);
                 Assert.Equal(0.3f, reply.MinQuality);
                 Assert.True(face.Quality.Score >= 0.3f, $"{collection}: quality {face.Quality}");
-                if (collection != "plain")
+                if (collection == "fast")
+                {
+                    // dlib's own grid: FPIR 1 % for a gallery of at most 10 persons.
+                    Assert.Equal(0.140f, reply.Threshold, 3);
+                    var stricter = await client.SearchAsync(new SearchRequest { Collection = collection, Image = Deepface.Bytes("img17.jpg"), Fpir = 0.003 });
+                    Assert.Equal(0.128f, stricter.Threshold, 3);
+                }
+
+                if (collection == "fused")
                 {
                     var refused = await Assert.ThrowsAsync<RpcException>(() => client.SearchAsync(new SearchRequest { Collection = collection, Image = Deepface.Bytes("img17.jpg"), Fpir = 0.01 }).ResponseAsync);
                     Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);

@@ -29,6 +29,7 @@ internal static class OpenSetCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the splits and of the synthetic distractors", DefaultValueFactory = _ => 1 };
         var minQuality = new Option<float>("--min-quality") { Description = "Leave out gallery images and probes under this face quality (0 = none)", DefaultValueFactory = _ => 0f };
         var cache = new Option<string>("--cache") { Description = "Folder of the embedding cache (shared with eval)", DefaultValueFactory = _ => ".cache/eval" };
+        var model = new Option<string?>("--model") { Description = "Registered single-code model to measure: fr512-pca128-v1 (default) or dlib128-v1; its grid goes in models.json (openSet)" };
         var vision = new VisionCliOptions(withFlip: false);
 
         var command = new Command("eval-openset", "Open-set identification on development data: person templates (rank-1, DIR at FPIR 1 % and 0.1 % per aggregation), DIR at FPIR 1 % and 10 % for galleries of given sizes, the calibration grid of Search's default threshold and what it gives.");
@@ -40,6 +41,7 @@ internal static class OpenSetCommand
         command.Add(seed);
         command.Add(minQuality);
         command.Add(cache);
+        command.Add(model);
         vision.AddTo(command);
         command.SetAction((parse, ct) => CliErrors.RunAsync(console, async () =>
         {
@@ -53,7 +55,14 @@ internal static class OpenSetCommand
             var options = vision.Read(parse);
             options.FlipAveraging = false;
             await using var pipeline = FacePipeline.Create(options);
-            var embedder = new EvalEmbedder(pipeline, parse.GetValue(cache), mirror: false);
+            var chosen = pipeline.Registry.Get(parse.GetValue(model));
+            if (chosen.CodesPerFace != 1)
+            {
+                throw new ArgumentException($"eval-openset compares one code per face; model {chosen.Id} has {chosen.CodesPerFace}.");
+            }
+
+            var kind = chosen.Embedders[0];
+            var embedder = new EvalEmbedder(pipeline, parse.GetValue(cache), mirror: false, kind);
 
             var people = ByPerson(parse.GetValue(identities)!);
             var others = parse.GetValue(distractors) is { } d ? ByPerson(d) : [];
@@ -75,13 +84,22 @@ internal static class OpenSetCommand
                     continue;
                 }
 
+                // The stored code of the chosen model: fr512's projected to 128-D, dlib's as it is.
                 var unit = new float[FaceVector.Dimensions];
-                pipeline.Projection!.Apply(e.Plain, unit);
+                if (kind == EmbedderKind.Fr512)
+                {
+                    pipeline.Projection!.Apply(e.Plain, unit);
+                }
+                else
+                {
+                    e.Plain.CopyTo(unit, 0);
+                }
+
                 codes[file] = (Quantizer.QuantizeUnit(unit), unit);
             }
 
             var inv = CultureInfo.InvariantCulture;
-            console.MarkupLineInterpolated(inv, $"[bold]eval-openset[/]: {people.Count} identities ({people.Values.Sum(f => f.Count)} images), {others.Count} distractor persons; {refused} images under quality {minimum:F2} left out; {splitCount} splits; model {pipeline.ModelVersion}");
+            console.MarkupLineInterpolated(inv, $"[bold]eval-openset[/]: {people.Count} identities ({people.Values.Sum(f => f.Count)} images), {others.Count} distractor persons; {refused} images under quality {minimum:F2} left out; {splitCount} splits; model {chosen.Id}");
 
             var identityCodes = people.ToDictionary(p => p.Key, p => p.Value.Where(codes.ContainsKey).Select(f => codes[f]).ToList());
             var distractorCodes = others.Values.Select(f => f[0]).Where(codes.ContainsKey).Select(f => codes[f]).ToList();
@@ -89,10 +107,10 @@ internal static class OpenSetCommand
             WriteTemplates(console, identityCodes, perPersonCounts, splitCount, parse.GetValue(seed));
             var grid = MeasureGrid(identityCodes, distractorCodes, s_gridSizes, s_gridFpirs, splitCount, parse.GetValue(seed));
             WriteGrid(console, s_gridSizes, s_gridFpirs, grid, splitCount);
-            var calibration = pipeline.OpenSet;
+            var calibration = chosen.Id == pipeline.ModelVersion ? pipeline.OpenSet : chosen.OpenSet;
             if (calibration is null)
             {
-                console.MarkupLine("The model bundle has no calibration grid: the calibrated columns use the grid measured in this run.");
+                console.MarkupLine($"The model bundle has no calibration grid for {chosen.Id}: the calibrated columns use the grid measured in this run.");
                 calibration = new OpenSetCalibration(s_gridSizes, s_gridFpirs, grid);
             }
 

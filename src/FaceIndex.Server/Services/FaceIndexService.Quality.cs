@@ -49,12 +49,15 @@ internal sealed partial class FaceIndexService
                 Errors.ThrowInvalid($"fpir is a false-positive identification rate in (0, 1), e.g. 0.01; got {request.Fpir}.");
             }
 
-            if (Pipeline.OpenSet is null || !UsesPipelineModel(collection) || migrated.TryGet(collection, out _))
+            var grid = CalibrationOf(collection);
+            if (grid is null)
             {
-                Errors.ThrowInvalid($"No impostor distribution was measured for model '{(Pipeline.OpenSet is null ? Pipeline.ModelVersion : collection.ModelVersion)}' of collection '{collection.Name}', so no threshold can be calibrated from an fpir; pass a threshold instead.");
+                Errors.ThrowInvalid(migrated.TryGet(collection, out _)
+                    ? $"Collection '{collection.Name}' holds codes mapped from another model (MigrateCollection), for which no impostor distribution was measured, so no threshold can be calibrated from an fpir; pass a threshold instead."
+                    : $"No impostor distribution was measured for model '{collection.ModelVersion}' of collection '{collection.Name}', so no threshold can be calibrated from an fpir; pass a threshold instead.");
             }
 
-            return (Pipeline.OpenSet.ThresholdFor(request.Fpir, collection.FaceCount), request.Fpir);
+            return (grid!.ThresholdFor(request.Fpir, collection.FaceCount), request.Fpir);
         }
 
         return CollectionThreshold(collection);
@@ -68,23 +71,33 @@ internal sealed partial class FaceIndexService
             return (note.SearchThreshold, 0);
         }
 
-        if (!UsesPipelineModel(collection))
-        {
-            return (ModelMatchThreshold(collection), 0);
-        }
-
-        if (_options.MatchThreshold is { } fixedThreshold)
+        // Server:MatchThreshold is a distance of the server's own model.
+        if (UsesPipelineModel(collection) && _options.MatchThreshold is { } fixedThreshold)
         {
             return (fixedThreshold, 0);
         }
 
-        if (Pipeline.OpenSet is not { } calibration)
+        if (CalibrationOf(collection) is not { } calibration)
         {
-            return (Pipeline.IdentificationThreshold, 0);
+            return (ModelMatchThreshold(collection), 0);
         }
 
         double fpir = _options.SearchFpirOf(collection.Name);
         return (calibration.ThresholdFor(fpir, collection.FaceCount), fpir);
+    }
+
+    /// <summary>
+    /// The FPIR calibration grid of a collection's model: the manifest's for the server's own model, models.json's
+    /// for another (dlib128-v1); null for a model without one (fused-v1) and for a migrated collection's mapped codes.
+    /// </summary>
+    private OpenSetCalibration? CalibrationOf(Storage.CollectionRecord collection)
+    {
+        if (migrated.TryGet(collection, out _))
+        {
+            return null;
+        }
+
+        return UsesPipelineModel(collection) ? Pipeline.OpenSet : Pipeline.Registry.TryGet(collection.ModelVersion, out var model) ? model.OpenSet : null;
     }
 
     /// <summary>The API message of a face's quality, with the issues under <paramref name="minimum"/>.</summary>
