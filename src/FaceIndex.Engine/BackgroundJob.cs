@@ -67,7 +67,7 @@ public sealed class BackgroundJob
         Progress = record.Progress;
         Error = record.Error;
         FinishedAt = record.FinishedAt;
-        ClusterCount = record.ClusterCount;
+        Count = record.Count;
     }
 
     public string Id { get; }
@@ -98,7 +98,7 @@ public sealed class BackgroundJob
     public DateTimeOffset? FinishedAt { get; private set; }
 
     /// <summary>Clusters found (clustering) or faces copied so far (migration).</summary>
-    public long ClusterCount { get; private set; }
+    public long Count { get; private set; }
 
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
 
@@ -115,11 +115,11 @@ public sealed class BackgroundJob
     }
 
     /// <summary>A consistent copy of the observable fields.</summary>
-    public (JobState State, string Phase, double Progress, string Error, DateTimeOffset? FinishedAt, long ClusterCount) Snapshot()
+    public (JobState State, string Phase, double Progress, string Error, DateTimeOffset? FinishedAt, long Count) Snapshot()
     {
         lock (_gate)
         {
-            return (State, Phase, Progress, Error, FinishedAt, ClusterCount);
+            return (State, Phase, Progress, Error, FinishedAt, Count);
         }
     }
 
@@ -144,18 +144,18 @@ public sealed class BackgroundJob
                 State = JobState.Running;
                 Phase = phase;
                 Progress = Math.Max(Progress, Math.Clamp(progress, 0, 1));
-                ClusterCount = count ?? ClusterCount;
+                Count = count ?? Count;
             }
         }
     }
 
-    public void Finish(JobState state, string error = "", long? clusters = null)
+    public void Finish(JobState state, string error = "", long? count = null)
     {
         lock (_gate)
         {
             State = state;
             Error = error;
-            ClusterCount = clusters ?? ClusterCount;
+            Count = count ?? Count;
             Progress = state == JobState.Succeeded ? 1 : Progress;
             Phase = state == JobState.Succeeded ? "done" : Phase;
             FinishedAt ??= DateTimeOffset.UtcNow;

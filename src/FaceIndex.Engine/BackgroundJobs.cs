@@ -276,7 +276,7 @@ public sealed partial class BackgroundJobs(Func<FaceDatabase> databaseProvider, 
             copied,
             (done, total) => job.Report("copying", total == 0 ? 0.99 : 0.99 * done / total, done),
             ct).ConfigureAwait(false);
-        job.Finish(JobState.Succeeded, clusters: faces);
+        job.Finish(JobState.Succeeded, count: faces);
         LogMigrated(logger, job.Id, job.Collection, migration.TargetCollection, migration.TargetModel, faces, (DateTimeOffset.UtcNow - started).TotalMilliseconds);
     }
 
@@ -317,7 +317,7 @@ public sealed partial class BackgroundJobs(Func<FaceDatabase> databaseProvider, 
         job.Report("storing", 0.98);
         var stored = Store(job, result, suggestions);
         await SaveAsync(job.Collection, stored, ct).ConfigureAwait(false);
-        job.Finish(JobState.Succeeded, clusters: result.ClusterCount);
+        job.Finish(JobState.Succeeded, count: result.ClusterCount);
         LogFinished(logger, job.Id, job.Collection, kept, result.ClusterCount, (DateTimeOffset.UtcNow - job.CreatedAt).TotalMilliseconds);
     }
 

@@ -9,7 +9,7 @@ namespace FaceIndex.Engine;
 /// GetOperation answers for operations from before a restart, and a run that a crash or shutdown
 /// cut short is reported as failed instead of vanishing.
 /// </summary>
-/// <remarks>Binary layout (little-endian): "FIOP0002", id, collection, algorithm, threshold, k, seed, state, phase, progress, error, created ticks, finished ticks (0 = none), cluster count (or faces migrated), kind, target collection, target model. "FIOP0001" records (written before migrations existed) end after the count and are clustering runs.</remarks>
+/// <remarks>Binary layout (little-endian): "FIOP0002", id, collection, algorithm, threshold, k, seed, state, phase, progress, error, created ticks, finished ticks (0 = none), count (clusters found or faces migrated), kind, target collection, target model. "FIOP0001" records (written before migrations existed) end after the count and are clustering runs.</remarks>
 internal readonly record struct StoredOperation(
     string Id,
     string Collection,
@@ -23,7 +23,7 @@ internal readonly record struct StoredOperation(
     string Error,
     DateTimeOffset CreatedAt,
     DateTimeOffset? FinishedAt,
-    long ClusterCount)
+    long Count)
 {
     /// <summary>The prefix of every operation record.</summary>
     public const string Prefix = "operations/";
@@ -62,7 +62,7 @@ internal readonly record struct StoredOperation(
             writer.Write(Error);
             writer.Write(CreatedAt.UtcTicks);
             writer.Write(FinishedAt?.UtcTicks ?? 0L);
-            writer.Write(ClusterCount);
+            writer.Write(Count);
             writer.Write((int)Kind);
             writer.Write(TargetCollection);
             writer.Write(TargetModel);

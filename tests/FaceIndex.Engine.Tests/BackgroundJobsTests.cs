@@ -49,7 +49,7 @@ public sealed class BackgroundJobsTests
             }
 
             Assert.Equal(JobState.Succeeded, started.State);
-            Assert.Equal(10, started.ClusterCount);
+            Assert.Equal(10, started.Count);
             await jobs.StopAsync();
         }
     }
@@ -91,7 +91,7 @@ public sealed class MigrationJobTests
         }, CancellationToken.None);
         await WaitAsync(job);
         Assert.Equal(JobState.Succeeded, job.State);
-        Assert.Equal(152, job.ClusterCount);
+        Assert.Equal(152, job.Count);
         Assert.Equal(152, copied.Count);
 
         Assert.True(database.TryGetCollection(Target, out var target));
@@ -163,7 +163,7 @@ public sealed class MigrationJobTests
             Assert.Equal(JobKind.Migration, restored.Kind);
             Assert.Equal(new MigrationSpec("half", TargetModel), restored.Migration);
             Assert.Equal(JobState.Failed, restored.State);
-            Assert.Equal(120, restored.ClusterCount);
+            Assert.Equal(120, restored.Count);
             Assert.Contains("collection 'half' holds part of the faces: delete it, then start the migration again", restored.Error, StringComparison.Ordinal);
             await jobs.StopAsync();
         }

@@ -42,7 +42,7 @@ public sealed class ExactScannerRoutingTests
         }
 
         Assert.Equal(JobState.Succeeded, started.State);
-        Assert.Equal(10, started.ClusterCount);
+        Assert.Equal(10, started.Count);
         Assert.Equal(100, scanner.Queries - before);
         await jobs.StopAsync();
     }

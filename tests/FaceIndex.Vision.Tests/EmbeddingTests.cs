@@ -84,7 +84,7 @@ public sealed class EmbeddingTests(PipelineFixture fixture)
         var options = PipelineFixture.Options();
         options.Sessions = 1;
         options.MaxBatch = 32;
-        options.MaxWait = TimeSpan.FromSeconds(30); // the batch fills at 32 and goes at once; the wait only guards a descheduled enqueue
+        options.MaxWait = TimeSpan.FromSeconds(1); // the most Vision:MaxWait allows; the batch fills at 32 and goes at once
         await using var pipeline = FacePipeline.Create(options);
         var prepared = new List<FacePipeline.PreparedFace>();
         try

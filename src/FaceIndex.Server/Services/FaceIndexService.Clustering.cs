@@ -149,7 +149,7 @@ internal sealed partial class FaceIndexService
 
     private static V1.Operation Operation(BackgroundJob job)
     {
-        var (state, phase, progress, error, finishedAt, clusters) = job.Snapshot();
+        var (state, phase, progress, error, finishedAt, count) = job.Snapshot();
         var message = new V1.Operation
         {
             Id = job.Id,
@@ -172,11 +172,11 @@ internal sealed partial class FaceIndexService
         {
             message.TargetCollection = migration.TargetCollection;
             message.TargetModel = migration.TargetModel;
-            message.MigratedFaces = clusters;
+            message.MigratedFaces = count;
         }
         else
         {
-            message.ClusterCount = clusters;
+            message.ClusterCount = count;
         }
 
         if (finishedAt is { } finished)
