@@ -118,9 +118,11 @@ public sealed class ProcessClusterTests(ITestOutputHelper output)
                 Assert.All(shard, r => Assert.Equal(r.Faces, r.IndexedFaces + r.PendingFaces));
             }
 
-            // Every acknowledged face is stored; a write that failed over in flight may be stored as well
-            // (once more when its retry also succeeded: these requests carry no content hash).
-            Assert.InRange(settled.Faces, acknowledged.Count, vectors.Length);
+            // Every acknowledged face is stored. A write that failed over in flight may be stored as well, and
+            // twice when the primary committed it before dying and the front door's retry on the new primary
+            // also succeeded (these requests carry no content hash, so nothing makes the retry idempotent):
+            // 301 faces from 300 attempts in one local CI run. At most one extra copy per attempt.
+            Assert.InRange(settled.Faces, acknowledged.Count, 2 * vectors.Length);
 
             // The restarted node serves searches of the whole collection too.
             foreach (var (faceId, (_, vector)) in acknowledged.Take(20))
