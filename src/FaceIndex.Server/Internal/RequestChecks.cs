@@ -54,6 +54,25 @@ internal static class RequestChecks
     }
 
     /// <summary>The person id of a request, which must not be empty.</summary>
+    /// <summary>The largest of an image's faces (they come largest first), or NoFace naming the image.</summary>
+    public static Vision.DetectedFace LargestFace(IReadOnlyList<Vision.DetectedFace> faces, string which)
+    {
+        if (faces.Count == 0)
+        {
+            Errors.Throw(FaceIndexError.NoFace, $"No face was found in {which}.");
+        }
+
+        return faces[0];
+    }
+
+    /// <summary>Completes a Verify reply from its distance: the similarity, and same/different at the threshold.</summary>
+    public static V1.VerifyResponse Verdict(V1.VerifyResponse response, float threshold)
+    {
+        response.Similarity = Similarity.CosineFromDistance(response.Distance);
+        response.Same = response.Distance <= threshold;
+        return response;
+    }
+
     /// <summary>The requested threshold, or <paramref name="fallback"/>; a squared L2 distance in [0, 4] (InvalidArgument otherwise).</summary>
     public static float Threshold(bool has, float requested, float fallback)
     {

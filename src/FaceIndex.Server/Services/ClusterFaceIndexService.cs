@@ -406,21 +406,13 @@ internal sealed class ClusterFaceIndexService(
                 break;
         }
 
-        response.Similarity = Similarity.CosineFromDistance(response.Distance);
-        response.Same = response.Distance <= threshold;
-        return response;
+        return RequestChecks.Verdict(response, threshold);
     }
 
     /// <summary>The largest face of an image (the server's model), or NoFace naming the image.</summary>
     private async Task<DetectedFace> LargestFaceAsync(Google.Protobuf.ByteString image, string which, CancellationToken ct)
     {
-        var faces = await runtime.Pipeline.AnalyzeAsync(image.Memory, ct).ConfigureAwait(false);
-        if (faces.Count == 0)
-        {
-            Errors.Throw(FaceIndexError.NoFace, $"No face was found in {which}.");
-        }
-
-        return faces[0];
+        return RequestChecks.LargestFace(await runtime.Pipeline.AnalyzeAsync(image.Memory, ct).ConfigureAwait(false), which);
     }
 
     public override Task<V1.Operation> MigrateCollection(V1.MigrateCollectionRequest request, ServerCallContext context) =>

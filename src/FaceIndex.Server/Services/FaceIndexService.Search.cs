@@ -143,9 +143,7 @@ internal sealed partial class FaceIndexService
                 break;
         }
 
-        response.Similarity = Similarity.CosineFromDistance(response.Distance);
-        response.Same = response.Distance <= threshold;
-        return response;
+        return RequestChecks.Verdict(response, threshold);
     }
 
     /// <summary>

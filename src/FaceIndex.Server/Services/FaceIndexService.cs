@@ -130,12 +130,6 @@ internal sealed partial class FaceIndexService(
     /// <summary>The largest face of an image, or NoFace; embedded with the model of <paramref name="collection"/> when one is given.</summary>
     private async Task<DetectedFace> LargestFaceAsync(Google.Protobuf.ByteString image, string which, CollectionRecord? collection, CancellationToken ct)
     {
-        var faces = await AnalyzeAsync(image, collection, ct).ConfigureAwait(false);
-        if (faces.Count == 0)
-        {
-            Errors.Throw(FaceIndexError.NoFace, $"No face was found in {which}.");
-        }
-
-        return faces[0];
+        return RequestChecks.LargestFace(await AnalyzeAsync(image, collection, ct).ConfigureAwait(false), which);
     }
 }
